@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Finds libtorch the way tch-rs does and writes libtorch.gypi for binding.gyp:
+//   $LIBTORCH (a distribution with include/ and lib/, e.g. the one inside a pip torch wheel, CUDA or not), else
+//   Debian's libtorch-dev (/usr/include/torch, /usr/lib/<multiarch>/libtorch.so).
+// LIBTORCH_CXX11_ABI=0 selects the pre-C++11 string ABI that old pip wheels use (default 1).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+function fail(msg) {
+  console.error(`\nbatchcam: ${msg}\n` +
+    'Install libtorch first, one of:\n' +
+    '  sudo apt-get install -y libtorch-dev            (Debian/Ubuntu, CPU)\n' +
+    '  export LIBTORCH=/path/to/libtorch               (a libtorch distribution or a pip torch wheel\'s torch/ folder,\n' +
+    '                                                   holding include/ and lib/; use this for CUDA)\n' +
+    'then run `npm ci` (or `npm rebuild batchcam`) again.\n');
+  process.exit(1);
+}
+
+function findDebian() {
+  const include = '/usr/include';
+  if (!fs.existsSync(path.join(include, 'torch', 'csrc', 'autograd', 'autograd.h'))) return null;
+  for (const dir of ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib']) {
+    if (fs.existsSync(path.join(dir, 'libtorch.so'))) {
+      return { includes: [include, path.join(include, 'torch', 'csrc', 'api', 'include')], lib: dir };
+    }
+  }
+  return null;
+}
+
+function findEnv(root) {
+  const include = path.join(root, 'include');
+  const lib = path.join(root, 'lib');
+  if (!fs.existsSync(path.join(include, 'torch', 'csrc', 'autograd', 'autograd.h'))) {
+    fail(`LIBTORCH=${root} has no include/torch/csrc/autograd/autograd.h.`);
+  }
+  if (!fs.existsSync(path.join(lib, 'libtorch.so'))) fail(`LIBTORCH=${root} has no lib/libtorch.so.`);
+  return { includes: [include, path.join(include, 'torch', 'csrc', 'api', 'include')], lib };
+}
+
+const found = process.env.LIBTORCH ? findEnv(path.resolve(process.env.LIBTORCH)) : findDebian();
+if (!found) fail('libtorch was not found (no $LIBTORCH, and Debian\'s libtorch-dev is not installed).');
+
+const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
+if (fs.existsSync(path.join(found.lib, 'libtorch_cuda.so'))) {
+  // Nothing references libtorch_cuda's symbols directly; keep it linked so CUDA kernels register.
+  libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
+}
+const abi = process.env.LIBTORCH_CXX11_ABI === '0' ? '0' : '1';
+const gypi = {
+  variables: {
+    torch_include_dirs: [...found.includes, path.dirname(require.resolve('node-addon-api/package.json'))],
+    torch_lib_dir: found.lib,
+    torch_libraries: [`-L${found.lib}`, ...libs],
+    torch_cxx11_abi: abi,
+  },
+};
+fs.writeFileSync(path.join(__dirname, 'libtorch.gypi'), JSON.stringify(gypi, null, 2) + '\n');
+console.log(`batchcam: building against libtorch in ${found.lib}${libs.includes('-ltorch_cuda') ? ' (CUDA)' : ''}`);
