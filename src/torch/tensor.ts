@@ -251,8 +251,11 @@ export class Tensor implements Disposable {
   mul_(s: TensorLike): this {
     callOp(typeof s === 'number' ? 'aten::mul_.Scalar' : 'aten::mul_.Tensor', this, s); return this;
   }
-  add_(o: TensorLike, alpha = 1): this {
-    callOp(typeof o === 'number' ? 'aten::add_.Scalar' : 'aten::add_.Tensor', this, o, alpha); return this;
+  /** In-place add; a BigInt operand keeps integer tensors integral. */
+  add_(o: TensorLike | bigint, alpha = 1): this {
+    if (typeof o === 'bigint') callOp('aten::add_.Scalar', this, o, BigInt(alpha));
+    else callOp(typeof o === 'number' ? 'aten::add_.Scalar' : 'aten::add_.Tensor', this, o, alpha);
+    return this;
   }
 
   toString(): string {

@@ -1,0 +1,41 @@
+import { grad, isGradEnabled, noGrad, type Tensor } from '../torch/index.js';
+import type { Classifier } from '../models/classifier.js';
+import { camFromWeights } from './cam-map.js';
+import type { CamOptions } from './options.js';
+
+/** Batch-CAM of a batch, with what produced it. */
+export interface BatchCamResult {
+  /** B×H×W maps in [0,1] (B×h×w without upsampling). */
+  cams: Tensor;
+  /** B×C logits of the same forward pass (in the graph: a training step reuses them for CE). */
+  logits: Tensor;
+  /** B int64 classes the maps explain. */
+  targets: Tensor;
+}
+
+/**
+ * Grad-CAM for the whole batch with ONE autograd call (METHOD.md §1): s = Σᵢ z[i, tᵢ], G = ∂s/∂A, α = mean_hw G,
+ * cam = ReLU(Σ_k α_k A_k). Exact per sample while the model's head has no cross-sample op in its current mode
+ * (`model.headIsPerSample(layer)`); the model's mode is left as it is and no hooks are installed.
+ * Needs autograd on (it is switched on for the call if it was off, for explanations at inference).
+ */
+export function batchCam(model: Classifier, x: Tensor, labels: Tensor | null, o: CamOptions = {}): BatchCamResult {
+  const layer = o.layer ?? model.defaultTargetLayer;
+  const target = o.target ?? (labels ? 'label' : 'pred');
+  const secondOrder = (o.grad ?? 'second-order') === 'second-order';
+  if (target === 'label' && !labels) throw new Error('batchCam: target "label" needs labels');
+  const { activation, logits } = model.forwardSplit(x, layer);
+  const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
+  const idx = targets.unsqueeze(1);
+  const picked = logits.gather(1, idx);
+  const score = picked.sum();
+  // retainGraph: a training step back-propagates CE (and the CAM loss) through the same forward graph afterwards.
+  const [g] = grad(score, [activation], { createGraph: secondOrder && isGradEnabled(), retainGraph: true });
+  const alpha = g!.mean([2, 3], true);
+  const alphaUsed = secondOrder ? alpha : alpha.detach();
+  const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;
+  const cams = camFromWeights(alphaUsed, activation, o.norm ?? 'max', size);
+  for (const t of [activation, idx, picked, score, g!, alpha]) t.dispose();
+  if (alphaUsed !== alpha) alphaUsed.dispose();
+  return { cams, logits, targets };
+}

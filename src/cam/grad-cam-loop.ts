@@ -1,0 +1,35 @@
+import { grad, noGrad, stack, type Tensor } from '../torch/index.js';
+import type { Classifier } from '../models/classifier.js';
+import { camFromWeights } from './cam-map.js';
+import type { CamOptions } from './options.js';
+
+/**
+ * The "old method": Grad-CAM one sample at a time, one backward pass per image (the gradient of z[i, tᵢ] alone),
+ * over a single forward pass so that dropout masks and batch statistics are the ones Batch-CAM sees.
+ * Kept as the correctness oracle of `batchCam` and as the speed baseline of the benchmark; not for training.
+ */
+export function gradCamLoop(model: Classifier, x: Tensor, labels: Tensor | null, o: CamOptions = {}): { cams: Tensor; targets: Tensor } {
+  const layer = o.layer ?? model.defaultTargetLayer;
+  const target = o.target ?? (labels ? 'label' : 'pred');
+  if (target === 'label' && !labels) throw new Error('gradCamLoop: target "label" needs labels');
+  const { activation, logits } = model.forwardSplit(x, layer);
+  const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
+  const t = targets.toArray();
+  const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;
+  const maps: Tensor[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const zi = logits.select(0, i).select(0, t[i]!);
+    const [g] = grad(zi, [activation], { retainGraph: true });
+    const gi = g!.slice(0, i, i + 1);
+    const alpha = gi.mean([2, 3], true);
+    const ai = activation.slice(0, i, i + 1).detach();
+    const cam = camFromWeights(alpha, ai, o.norm ?? 'max', size);
+    maps.push(cam.squeeze(0));
+    for (const u of [zi, g!, gi, alpha, ai, cam]) u.dispose();
+  }
+  const cams = stack(maps);
+  for (const m of maps) m.dispose();
+  activation.dispose();
+  logits.dispose();
+  return { cams, targets };
+}

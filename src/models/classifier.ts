@@ -1,0 +1,49 @@
+import type { Tensor } from '../torch/index.js';
+import { Module } from '../nn/module.js';
+
+/** A forward pass split at a target layer: A = f(x) and z = g(A), both in the autograd graph. */
+export interface SplitForward {
+  /** B×K×h×w activations of the target layer. */
+  activation: Tensor;
+  /** B×C logits computed from `activation`. */
+  logits: Tensor;
+}
+
+/**
+ * An image classifier that can be split at named target layers for Grad-CAM.
+ * Batch-CAM needs g (target layer → logits) free of cross-sample operations, so that ∂Σz[i,tᵢ]/∂A gives each
+ * sample its own gradient; `headIsPerSample` says whether that holds for a layer in the current mode.
+ */
+export abstract class Classifier extends Module {
+  /** Target layer names; the first is the default. */
+  abstract readonly targetLayers: readonly string[];
+  abstract readonly numClasses: number;
+
+  /** Runs the network, returning the target layer's activation together with the logits. */
+  abstract forwardSplit(x: Tensor, layer?: string): SplitForward;
+
+  /** Logits only. */
+  forward(x: Tensor): Tensor {
+    const { activation, logits } = this.forwardSplit(x);
+    activation.dispose();
+    return logits;
+  }
+
+  get defaultTargetLayer(): string {
+    return this.targetLayers[0]!;
+  }
+
+  /** True when the head after `layer` treats every sample on its own in the current mode. */
+  headIsPerSample(_layer: string): boolean {
+    return true;
+  }
+
+  /** Multiply–accumulates of one forward pass per image, from the layer shapes (for GFLOP/s figures). */
+  abstract macsPerImage(): number;
+
+  protected checkLayer(layer: string): void {
+    if (!this.targetLayers.includes(layer)) {
+      throw new Error(`${this.constructor.name} has no target layer '${layer}'; choose one of: ${this.targetLayers.join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import { gelu, type Tensor } from '../torch/index.js';
+import { Conv2d } from '../nn/conv2d.js';
+import { DropPath } from '../nn/drop-path.js';
+import { GRN } from '../nn/grn.js';
+import { LayerNorm, LayerNorm2d } from '../nn/layer-norm.js';
+import { Linear } from '../nn/linear.js';
+import { Module } from '../nn/module.js';
+import { Sequential } from '../nn/sequential.js';
+import { Classifier, type SplitForward } from './classifier.js';
+
+/** ConvNeXt-V2 block: depthwise 7×7 → LayerNorm → Linear 4× → GELU → GRN → Linear → drop-path, residual. */
+export class ConvNeXtBlock extends Module {
+  readonly dwconv: Conv2d;
+  readonly norm: LayerNorm;
+  readonly pwconv1: Linear;
+  readonly grn: GRN;
+  readonly pwconv2: Linear;
+  readonly dropPath: DropPath;
+
+  constructor(readonly dim: number, dropPath = 0) {
+    super();
+    this.dwconv = this.child('dwconv', new Conv2d(dim, dim, 7, { padding: 3, groups: dim, init: 'trunc-normal' }));
+    this.norm = this.child('norm', new LayerNorm(dim, 1e-6));
+    this.pwconv1 = this.child('pwconv1', new Linear(dim, 4 * dim, 'trunc-normal'));
+    this.grn = this.child('grn', new GRN(4 * dim));
+    this.pwconv2 = this.child('pwconv2', new Linear(4 * dim, dim, 'trunc-normal'));
+    this.dropPath = this.child('drop_path', new DropPath(dropPath));
+  }
+
+  forward(x: Tensor): Tensor {
+    const steps: Tensor[] = [];
+    const keep = (t: Tensor): Tensor => (steps.push(t), t);
+    const d = keep(this.dwconv.forward(x));
+    const nhwc = keep(d.permute([0, 2, 3, 1]));
+    const n = keep(this.norm.forward(nhwc));
+    const p1 = keep(this.pwconv1.forward(n));
+    const g = keep(gelu(p1));
+    const r = keep(this.grn.forward(g));
+    const p2 = keep(this.pwconv2.forward(r));
+    const nchw = keep(p2.permute([0, 3, 1, 2]));
+    const dp = this.dropPath.forward(nchw);
+    if (dp !== nchw) steps.push(dp);
+    const out = x.add(dp);
+    for (const t of steps) t.dispose();
+    return out;
+  }
+
+  macs(hw: number): number {
+    return hw * hw * this.dim * (49 + 8 * this.dim);
+  }
+}
+
+/** Stage sizes: depths and widths of the three 28/14/7 stages. */
+export const CONVNEXT_SIZES = {
+  atto: { depths: [2, 2, 6], dims: [40, 80, 160] },
+  tiny: { depths: [3, 3, 9], dims: [96, 192, 384] },
+} as const;
+export type ConvNeXtSize = keyof typeof CONVNEXT_SIZES;
+
+/**
+ * ConvNeXt-V2 for 1×28×28: stem conv3×3 stride 1 + LayerNorm (28×28), stages at 28, 14 and 7 joined by
+ * LayerNorm + conv2×2 stride 2, head GAP → LayerNorm → FC (per-sample). Target layers: 'stage3' (the last stage,
+ * default) and 'stage2'. Keys follow the official implementation (downsample_layers, stages, norm, head).
+ */
+export class ConvNeXtV2 extends Classifier {
+  readonly targetLayers = ['stage3', 'stage2'] as const;
+  readonly downsample: Sequential[];
+  readonly stages: Sequential[];
+  readonly norm: LayerNorm;
+  readonly head: Linear;
+  readonly dims: readonly number[];
+  readonly depths: readonly number[];
+
+  constructor(readonly numClasses = 10, readonly size: ConvNeXtSize = 'atto', readonly inChannels = 1, dropPathRate = 0) {
+    super();
+    const { depths, dims } = CONVNEXT_SIZES[size];
+    this.dims = dims;
+    this.depths = depths;
+    const total = depths.reduce((a, b) => a + b, 0);
+    const dpr = (i: number): number => (total > 1 ? (dropPathRate * i) / (total - 1) : 0);
+    const down: Sequential[] = [
+      new Sequential([new Conv2d(inChannels, dims[0]!, 3, { padding: 1, init: 'trunc-normal' }), new LayerNorm2d(dims[0]!, 1e-6)]),
+    ];
+    for (let i = 1; i < dims.length; i++) {
+      down.push(new Sequential([new LayerNorm2d(dims[i - 1]!, 1e-6), new Conv2d(dims[i - 1]!, dims[i]!, 2, { stride: 2, init: 'trunc-normal' })]));
+    }
+    const dsList = this.child('downsample_layers', new ModuleList(down));
+    this.downsample = dsList.items;
+    let k = 0;
+    const stages = dims.map((d, i) => new Sequential(Array.from({ length: depths[i]! }, () => new ConvNeXtBlock(d, dpr(k++)))));
+    this.stages = this.child('stages', new ModuleList(stages)).items;
+    this.norm = this.child('norm', new LayerNorm(dims[dims.length - 1]!, 1e-6));
+    this.head = this.child('head', new Linear(dims[dims.length - 1]!, numClasses, 'trunc-normal'));
+  }
+
+  forwardSplit(x: Tensor, layer = 'stage3'): SplitForward {
+    this.checkLayer(layer);
+    const stop = Number(layer.slice(5)) - 1;
+    let h = x;
+    let activation: Tensor | null = null;
+    for (let i = 0; i < this.stages.length; i++) {
+      const d = this.downsample[i]!.forward(h);
+      if (h !== x && h !== activation) h.dispose();
+      h = this.stages[i]!.forward(d);
+      d.dispose();
+      if (i === stop) activation = h;
+    }
+    const pooled = h.mean([2, 3]);
+    const normed = this.norm.forward(pooled);
+    const logits = this.head.forward(normed);
+    pooled.dispose();
+    normed.dispose();
+    if (h !== activation) h.dispose();
+    return { activation: activation!, logits };
+  }
+
+  macsPerImage(): number {
+    let macs = 28 * 28 * this.dims[0]! * 9 * this.inChannels;
+    let hw = 28;
+    this.dims.forEach((d, i) => {
+      if (i > 0) {
+        hw = Math.floor(hw / 2);
+        macs += hw * hw * d * this.dims[i - 1]! * 4;
+      }
+      for (const b of this.stages[i]!.layers) macs += (b as ConvNeXtBlock).macs(hw);
+    });
+    return macs + this.dims[this.dims.length - 1]! * this.numClasses;
+  }
+}
+
+/** Children named '0', '1', … without a forward of their own (PyTorch's nn.ModuleList). */
+class ModuleList<M extends Module> extends Module {
+  constructor(readonly items: M[]) {
+    super();
+    items.forEach((m, i) => this.child(String(i), m));
+  }
+}

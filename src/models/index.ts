@@ -1,0 +1,6 @@
+/** The three classifiers of METHOD.md §6, each splittable at its target layers. */
+export { Classifier, type SplitForward } from './classifier.js';
+export { SimpleCNN } from './simple-cnn.js';
+export { ResNet18, BasicBlock } from './resnet18.js';
+export { ConvNeXtV2, ConvNeXtBlock, CONVNEXT_SIZES, type ConvNeXtSize } from './convnext-v2.js';
+export { createModel, MODEL_NAMES, type ModelName } from './registry.js';

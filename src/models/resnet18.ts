@@ -1,0 +1,116 @@
+import { adaptiveAvgPool2d, type Tensor } from '../torch/index.js';
+import { BatchNorm2d } from '../nn/batch-norm2d.js';
+import { Conv2d } from '../nn/conv2d.js';
+import { Linear } from '../nn/linear.js';
+import { Module } from '../nn/module.js';
+import { Sequential } from '../nn/sequential.js';
+import { Classifier, type SplitForward } from './classifier.js';
+
+/** torchvision's BasicBlock: two 3×3 conv-BN with a (projected when the shape changes) shortcut. */
+export class BasicBlock extends Module {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly shortcut: Sequential | null;
+
+  constructor(inC: number, outC: number, stride: number) {
+    super();
+    this.conv1 = this.child('conv1', new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false }));
+    this.bn1 = this.child('bn1', new BatchNorm2d(outC));
+    this.conv2 = this.child('conv2', new Conv2d(outC, outC, 3, { padding: 1, bias: false }));
+    this.bn2 = this.child('bn2', new BatchNorm2d(outC));
+    this.shortcut = stride !== 1 || inC !== outC
+      ? this.child('shortcut', new Sequential([new Conv2d(inC, outC, 1, { stride, bias: false }), new BatchNorm2d(outC)]))
+      : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const c1 = this.conv1.forward(x);
+    const b1 = this.bn1.forward(c1);
+    const r1 = b1.relu();
+    const c2 = this.conv2.forward(r1);
+    const b2 = this.bn2.forward(c2);
+    const sc = this.shortcut ? this.shortcut.forward(x) : x;
+    const sum = b2.add(sc);
+    const out = sum.relu();
+    for (const t of [c1, b1, r1, c2, b2, sum]) t.dispose();
+    if (sc !== x) sc.dispose();
+    return out;
+  }
+
+  macs(inC: number, outC: number, outHW: number, stride: number): number {
+    const proj = stride !== 1 || inC !== outC ? outHW * outHW * outC * inC : 0;
+    return outHW * outHW * outC * (inC * 9 + outC * 9) + proj;
+  }
+}
+
+const WIDTHS = [64, 128, 256, 512];
+const STRIDES = [1, 2, 2, 2];
+
+/**
+ * ResNet18 for 1×28×28: 3×3 stride-1 stem without max-pool (28), then layer1..layer4 of two BasicBlocks
+ * (28, 14, 7, 4), global average pooling and FC. Target layers: 'layer4' (default) and 'layer3'.
+ * At layer3 the head contains layer4's batch norms, which couple samples in training mode.
+ */
+export class ResNet18 extends Classifier {
+  readonly targetLayers = ['layer4', 'layer3'] as const;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly layers: Sequential[];
+  readonly fc: Linear;
+
+  constructor(readonly numClasses = 10, readonly inChannels = 1) {
+    super();
+    this.conv1 = this.child('conv1', new Conv2d(inChannels, 64, 3, { padding: 1, bias: false }));
+    this.bn1 = this.child('bn1', new BatchNorm2d(64));
+    let inC = 64;
+    this.layers = WIDTHS.map((w, i) => {
+      const stage = new Sequential([new BasicBlock(inC, w, STRIDES[i]!), new BasicBlock(w, w, 1)]);
+      inC = w;
+      return this.child(`layer${i + 1}`, stage);
+    });
+    this.fc = this.child('fc', new Linear(512, numClasses));
+  }
+
+  forwardSplit(x: Tensor, layer = 'layer4'): SplitForward {
+    this.checkLayer(layer);
+    const stop = Number(layer.slice(5)) - 1;
+    const c = this.conv1.forward(x);
+    const b = this.bn1.forward(c);
+    let h = b.relu();
+    c.dispose();
+    b.dispose();
+    let activation: Tensor | null = null;
+    for (let i = 0; i < 4; i++) {
+      const next = this.layers[i]!.forward(h);
+      if (h !== activation) h.dispose();
+      h = next;
+      if (i === stop) activation = h;
+    }
+    const pooled = adaptiveAvgPool2d(h, 1);
+    const flat = pooled.flatten(1);
+    const logits = this.fc.forward(flat);
+    pooled.dispose();
+    flat.dispose();
+    if (h !== activation) h.dispose();
+    return { activation: activation!, logits };
+  }
+
+  override headIsPerSample(layer: string): boolean {
+    return layer === 'layer4' || !this.training;
+  }
+
+  macsPerImage(): number {
+    let macs = 28 * 28 * 64 * 9 * this.inChannels;
+    let inC = 64;
+    let hw = 28;
+    WIDTHS.forEach((w, i) => {
+      hw = Math.ceil(hw / STRIDES[i]!);
+      macs += (this.layers[i]!.layers[0] as BasicBlock).macs(inC, w, hw, STRIDES[i]!);
+      macs += (this.layers[i]!.layers[1] as BasicBlock).macs(w, w, hw, 1);
+      inC = w;
+    });
+    return macs + 512 * this.numClasses;
+  }
+}

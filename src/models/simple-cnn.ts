@@ -1,0 +1,45 @@
+import { dropout, maxPool2d, type Tensor } from '../torch/index.js';
+import { Conv2d } from '../nn/conv2d.js';
+import { Linear } from '../nn/linear.js';
+import { Classifier, type SplitForward } from './classifier.js';
+
+/**
+ * The classic PyTorch MNIST example net: conv3×3(32)-ReLU, conv3×3(64)-ReLU (target 'conv2', 24×24), maxpool 2,
+ * dropout 0.25, FC 9216→128-ReLU, dropout 0.5, FC 128→C. Dropout is elementwise, so the head is per-sample.
+ */
+export class SimpleCNN extends Classifier {
+  readonly targetLayers = ['conv2'] as const;
+  readonly conv1: Conv2d;
+  readonly conv2: Conv2d;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(readonly numClasses = 10, readonly inChannels = 1) {
+    super();
+    this.conv1 = this.child('conv1', new Conv2d(inChannels, 32, 3));
+    this.conv2 = this.child('conv2', new Conv2d(32, 64, 3));
+    this.fc1 = this.child('fc1', new Linear(9216, 128));
+    this.fc2 = this.child('fc2', new Linear(128, numClasses));
+  }
+
+  forwardSplit(x: Tensor, layer = 'conv2'): SplitForward {
+    this.checkLayer(layer);
+    const c1 = this.conv1.forward(x);
+    const r1 = c1.relu();
+    const c2 = this.conv2.forward(r1);
+    const a = c2.relu();
+    const p = maxPool2d(a, 2);
+    const d1 = dropout(p, 0.25, this.training);
+    const f = d1.flatten(1);
+    const h = this.fc1.forward(f);
+    const hr = h.relu();
+    const d2 = dropout(hr, 0.5, this.training);
+    const logits = this.fc2.forward(d2);
+    for (const t of [c1, r1, c2, p, d1, f, h, hr, d2]) t.dispose();
+    return { activation: a, logits };
+  }
+
+  macsPerImage(): number {
+    return 26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * this.numClasses;
+  }
+}

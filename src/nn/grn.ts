@@ -1,0 +1,27 @@
+import { zeros, type Tensor } from '../torch/index.js';
+import { Module } from './module.js';
+
+/**
+ * Global Response Normalisation (ConvNeXt-V2) on channels-last input N×H×W×C:
+ * Gx = ‖x‖₂ over H,W; Nx = Gx / (mean_C Gx + 1e-6); y = γ·(x·Nx) + β + x. Per sample: no cross-batch terms.
+ */
+export class GRN extends Module {
+  readonly gamma: Tensor;
+  readonly beta: Tensor;
+
+  constructor(channels: number) {
+    super();
+    this.gamma = this.param('gamma', zeros([1, 1, 1, channels]));
+    this.beta = this.param('beta', zeros([1, 1, 1, channels]));
+  }
+
+  forward(x: Tensor): Tensor {
+    const gx = x.norm([1, 2], true);
+    const denom = gx.mean(-1, true).add(1e-6);
+    const nx = gx.div(denom);
+    const xn = x.mul(nx);
+    const out = this.gamma.mul(xn).add(this.beta).add(x);
+    for (const t of [gx, denom, nx, xn]) t.dispose();
+    return out;
+  }
+}

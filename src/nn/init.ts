@@ -1,0 +1,19 @@
+import { rand, randn, type Tensor } from '../torch/index.js';
+
+/** U(−bound, bound): PyTorch's default for Conv2d/Linear is bound = 1/√fan_in (kaiming_uniform with a=√5). */
+export function uniform(shape: readonly number[], bound: number): Tensor {
+  const u = rand(shape);
+  const t = u.mul(2 * bound).sub(bound);
+  u.dispose();
+  return t;
+}
+
+/** N(0, std²) truncated to ±2·std, as timm's trunc_normal_ for ConvNeXt. */
+export function truncNormal(shape: readonly number[], std: number): Tensor {
+  const n = randn(shape);
+  const t = n.clamp(-2, 2);
+  const s = t.mul(std);
+  n.dispose();
+  t.dispose();
+  return s;
+}

@@ -1,0 +1,30 @@
+import { layerNorm, ones, zeros, type Tensor } from '../torch/index.js';
+import { Module } from './module.js';
+
+/** LayerNorm over the last dim (channels-last input, or features). Keys: weight, bias. */
+export class LayerNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(readonly channels: number, readonly eps = 1e-6) {
+    super();
+    this.weight = this.param('weight', ones([channels]));
+    this.bias = this.param('bias', zeros([channels]));
+  }
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, [this.channels], this.weight, this.bias, this.eps);
+  }
+}
+
+/** LayerNorm over the channel dim of an NCHW tensor (ConvNeXt's channels_first LayerNorm). Keys: weight, bias. */
+export class LayerNorm2d extends LayerNorm {
+  override forward(x: Tensor): Tensor {
+    const nhwc = x.permute([0, 2, 3, 1]);
+    const y = super.forward(nhwc);
+    const out = y.permute([0, 3, 1, 2]);
+    nhwc.dispose();
+    y.dispose();
+    return out;
+  }
+}
