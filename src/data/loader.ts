@@ -1,0 +1,133 @@
+import { Rng } from './rng.js';
+
+// Stream key so shuffles never coincide with decoy or subset draws from the same seed.
+const SHUFFLE_STREAM = 0x5417;
+
+/** Images and labels in memory, ready for batching. */
+export interface ArrayDataset {
+  /** n×C×H×W float32, row-major. */
+  readonly images: Float32Array;
+  /** n class indices. */
+  readonly labels: BigInt64Array;
+  readonly n: number;
+  /** C, H, W of one image. */
+  readonly imageShape: readonly [number, number, number];
+}
+
+/** One batch as plain typed arrays. */
+export interface PlainBatch {
+  /** size×C×H×W float32. */
+  readonly x: Float32Array;
+  /** size int64 labels. */
+  readonly y: BigInt64Array;
+  /** Position of each sample in the dataset, e.g. to gather decoy masks with {@link gatherRows}. */
+  readonly indices: Int32Array;
+  readonly size: number;
+  /** Shape of `x`: [size, C, H, W]. */
+  readonly shape: readonly [number, number, number, number];
+  readonly epoch: number;
+  readonly batchIndex: number;
+}
+
+/** Options of {@link DataLoader}. */
+export interface LoaderOptions {
+  readonly batchSize: number;
+  /** Shuffle every epoch (training); default false: dataset order, for evaluation. */
+  readonly shuffle?: boolean;
+  /** Shuffle seed; default 0. */
+  readonly seed?: number;
+  /** Drop a last batch smaller than `batchSize`; default false. */
+  readonly dropLast?: boolean;
+}
+
+/** Copies rows `indices` (each `rowSize` elements) of `source` into a new array of the same type. */
+export function gatherRows<T extends Float32Array | Uint8Array | BigInt64Array | Int32Array>(
+  source: T,
+  indices: ArrayLike<number>,
+  rowSize: number,
+): T {
+  const length = indices.length * rowSize;
+  // Chosen by instanceof rather than source.constructor, so a Node Buffer yields a plain Uint8Array.
+  const out = (source instanceof Float32Array ? new Float32Array(length)
+    : source instanceof BigInt64Array ? new BigInt64Array(length)
+    : source instanceof Int32Array ? new Int32Array(length)
+    : new Uint8Array(length)) as T;
+  for (let k = 0; k < indices.length; k++) {
+    const start = indices[k]! * rowSize;
+    // The union's subarray/set signatures don't unify, so go through one member type.
+    (out as Uint8Array).set((source as Uint8Array).subarray(start, start + rowSize), k * rowSize);
+  }
+  return out;
+}
+
+/**
+ * Splits a dataset into batches. With `shuffle`, epoch e's order is a pure
+ * function of (seed, e), so a run resumed at (epoch, batch) sees exactly the
+ * batches it would have seen; without it, the order is the dataset's.
+ */
+export class DataLoader {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly dropLast: boolean;
+  private cached: { epoch: number; order: Int32Array } | undefined;
+
+  constructor(readonly data: ArrayDataset, options: LoaderOptions) {
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new RangeError(`DataLoader: expected a positive integer batchSize, found ${options.batchSize}`);
+    }
+    const rowSize = data.imageShape[0] * data.imageShape[1] * data.imageShape[2];
+    if (data.images.length !== data.n * rowSize || data.labels.length !== data.n) {
+      throw new RangeError(
+        `DataLoader: expected ${data.n} images of ${data.imageShape.join('×')} and ${data.n} labels, found ${data.images.length} pixels and ${data.labels.length} labels`,
+      );
+    }
+    this.batchSize = options.batchSize;
+    this.shuffle = options.shuffle ?? false;
+    this.seed = options.seed ?? 0;
+    this.dropLast = options.dropLast ?? false;
+  }
+
+  /** Number of batches per epoch. */
+  get numBatches(): number {
+    return this.dropLast ? Math.floor(this.data.n / this.batchSize) : Math.ceil(this.data.n / this.batchSize);
+  }
+
+  /** The sample order of `epoch` (0-based): a permutation when shuffling, else 0..n−1. */
+  order(epoch: number): Int32Array {
+    if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`DataLoader: expected a non-negative integer epoch, found ${epoch}`);
+    if (this.cached?.epoch === epoch) return this.cached.order;
+    const order = this.shuffle
+      ? Rng.derive(this.seed, SHUFFLE_STREAM, epoch).permutation(this.data.n)
+      : Int32Array.from({ length: this.data.n }, (_, i) => i);
+    this.cached = { epoch, order };
+    return order;
+  }
+
+  /** Batch `batchIndex` of `epoch`. */
+  batch(epoch: number, batchIndex: number): PlainBatch {
+    if (!Number.isInteger(batchIndex) || batchIndex < 0 || batchIndex >= this.numBatches) {
+      throw new RangeError(`DataLoader: expected a batch index in [0, ${this.numBatches}), found ${batchIndex}`);
+    }
+    const order = this.order(epoch);
+    const indices = order.slice(batchIndex * this.batchSize, Math.min((batchIndex + 1) * this.batchSize, this.data.n));
+    const [c, h, w] = this.data.imageShape;
+    return {
+      x: gatherRows(this.data.images, indices, c * h * w),
+      y: gatherRows(this.data.labels, indices, 1),
+      indices,
+      size: indices.length,
+      shape: [indices.length, c, h, w],
+      epoch,
+      batchIndex,
+    };
+  }
+
+  /** The batches of `epoch`, starting at `startBatch` (for resuming mid-epoch). */
+  *batches(epoch = 0, startBatch = 0): Generator<PlainBatch, void, undefined> {
+    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.numBatches) {
+      throw new RangeError(`DataLoader: expected a start batch in [0, ${this.numBatches}], found ${startBatch}`);
+    }
+    for (let b = startBatch; b < this.numBatches; b++) yield this.batch(epoch, b);
+  }
+}
