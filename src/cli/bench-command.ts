@@ -1,0 +1,38 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../data/download.js';
+import { formatBench, runBench } from '../bench/run-bench.js';
+import { helpText, parseArgs, type FlagSpec } from './args.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_REFERENCE = join(here, '..', '..', '..', '..', 'shared', 'bench', 'torch_reference.py');
+
+const FLAGS: FlagSpec[] = [
+  { flag: 'models', kind: 'string', def: 'simplecnn,resnet18,convnextv2-atto', help: 'comma-separated models' },
+  { flag: 'batch', kind: 'int', def: 64, help: 'batch size' },
+  { flag: 'threads', kind: 'int', def: 2, help: 'libtorch threads (the reference gets the same)' },
+  { flag: 'rounds', kind: 'int', def: 3, help: 'round-robin rounds (2 timed steps per mode per round)' },
+  { flag: 'warmup', kind: 'int', def: 2, help: 'untimed steps per mode first' },
+  { flag: 'reference', kind: 'string', def: DEFAULT_REFERENCE, help: 'PyTorch reference script (torch_reference.py); "none" to skip' },
+  { flag: 'python', kind: 'string', def: '/usr/bin/python3', help: 'Python with Debian\'s python3-torch' },
+  { flag: 'peak-gflops', kind: 'number', def: null, help: 'this CPU\'s fp32 peak for the efficiency line (default: estimated)' },
+  { flag: 'json', kind: 'string', def: 'bench.json', help: 'where to write the results' },
+];
+
+export async function benchCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    console.log(helpText('Usage: batchcam bench [options]\n\nTraining-step, inference and explanation throughput of batchcam beside PyTorch (same machine, same run), as ratios.', FLAGS, false));
+    return;
+  }
+  const { flags } = parseArgs(argv, FLAGS, false);
+  const ref = String(flags.reference);
+  const { rows, info } = runBench({
+    models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
+    rounds: Number(flags.rounds), warmup: Number(flags.warmup), reference: ref === 'none' ? null : ref,
+    python: String(flags.python), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
+    log: (l) => console.log(l),
+  });
+  console.log(formatBench(rows, info));
+  writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ info, rows }, null, 2) + '\n'));
+  console.log(`# results written to ${String(flags.json)}`);
+}

@@ -1,0 +1,30 @@
+import { train } from '../train/trainer.js';
+import { parseArgs, helpText, type FlagSpec } from './args.js';
+
+const FLAGS: FlagSpec[] = [
+  { flag: 'out', kind: 'string', def: null, help: 'run directory (default runs/<model>-<dataset>-s<seed>)' },
+  { flag: 'resume', kind: 'bool', def: false, help: 'continue the run in --out from its checkpoint' },
+  { flag: 'overwrite', kind: 'bool', def: false, help: 'replace an existing run in --out' },
+  { flag: 'max-steps', kind: 'int', def: null, help: 'stop (with a checkpoint) after N steps in this invocation' },
+  { flag: 'quiet', kind: 'bool', def: false, help: 'no progress output' },
+];
+
+export const TRAIN_USAGE = 'Usage: batchcam train [options]\n\nTrains a classifier with the Batch-CAM objective L = CE + λp·L_proto + λb·L_batch and writes\n' +
+  'config.json, metrics.jsonl, checkpoint.safetensors, model.safetensors and summary.json to the run directory.';
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(helpText(TRAIN_USAGE, FLAGS, true));
+    return;
+  }
+  const { options, flags } = parseArgs(argv, FLAGS, true);
+  const out = (flags.out as string | undefined)
+    ?? `runs/${options.model ?? 'simplecnn'}-${options.dataset ?? 'mnist'}-s${options.seed ?? 0}`;
+  const result = await train(options, {
+    outDir: out, resume: flags.resume === true, overwrite: flags.overwrite === true,
+    maxSteps: typeof flags['max-steps'] === 'number' ? flags['max-steps'] : undefined, quiet: flags.quiet === true,
+    onEpoch: (r) => console.log(JSON.stringify(r)),
+  });
+  const last = result.history[result.history.length - 1];
+  console.log(`run written to ${result.paths.dir}` + (last ? ` (test accuracy ${(100 * last.testAccuracy).toFixed(2)}%)` : ''));
+}

@@ -1,0 +1,110 @@
+import { getRngState, setRngState, type Tensor } from '../torch/index.js';
+import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
+import type { Optimizer } from '../nn/optimizer.js';
+import type { Classifier } from '../models/classifier.js';
+import type { PrototypeBank } from '../losses/prototype-bank.js';
+import { resolveConfig, type TrainConfig } from './options.js';
+
+/** Running sums of the current epoch's training metrics. */
+export interface EpochSums {
+  ce: number; proto: number; protoSteps: number; batch: number; batchSteps: number;
+  loss: number; correct: number; n: number; steps: number; seconds: number;
+}
+
+export function emptySums(): EpochSums {
+  return { ce: 0, proto: 0, protoSteps: 0, batch: 0, batchSteps: 0, loss: 0, correct: 0, n: 0, steps: 0, seconds: 0 };
+}
+
+/** Where a run stands: the next step to run, and the epoch's sums so far (so a resumed epoch reports the same means). */
+export interface Position {
+  epoch: number;
+  /** Batch index within `epoch` of the next step. */
+  batch: number;
+  /** Optimiser steps taken so far. */
+  step: number;
+  sums: EpochSums;
+}
+
+const FORMAT = 'batchcam-checkpoint-1';
+
+/** Thrown for a checkpoint that is not ours or does not fit; says what and how to fix it. */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+/**
+ * Writes everything a bit-identical resume needs into one safetensors file (atomically): weights under
+ * `model.*` (plain PyTorch keys after the prefix), optimiser state `optim.*`, prototype bank `bank.*`,
+ * libtorch's RNG `rng.torch`; config, position and metrics history in `__metadata__`.
+ */
+export function saveCheckpoint(path: string, parts: {
+  model: Classifier; optimizer: Optimizer; bank: PrototypeBank | null; config: TrainConfig; position: Position;
+  history: unknown[];
+}): void {
+  const tensors = new Map<string, Tensor>();
+  for (const [k, t] of parts.model.stateDict()) tensors.set(`model.${k}`, t);
+  const optState = parts.optimizer.stateDict();
+  for (const [k, t] of optState.tensors) tensors.set(`optim.${k}`, t);
+  if (parts.bank) for (const [k, t] of parts.bank.stateDict()) tensors.set(`bank.${k}`, t);
+  const rng = getRngState();
+  tensors.set('rng.torch', rng);
+  saveSafetensors(path, tensors, {
+    format: FORMAT,
+    model: parts.config.model,
+    config: JSON.stringify(parts.config),
+    position: JSON.stringify(parts.position),
+    optimizer: JSON.stringify(optState.scalars),
+    history: JSON.stringify(parts.history),
+  });
+  rng.dispose();
+}
+
+/** A checkpoint read back, checked to be ours. */
+export interface LoadedCheckpoint {
+  config: TrainConfig;
+  position: Position;
+  history: unknown[];
+  tensors: Map<string, Tensor>;
+  optimizerScalars: Record<string, number>;
+}
+
+export function readCheckpoint(path: string): LoadedCheckpoint {
+  const { tensors, metadata } = loadSafetensors(path);
+  if (metadata.format !== FORMAT) {
+    for (const t of tensors.values()) t.dispose();
+    throw new CheckpointError(`${path} is not a batchcam checkpoint (metadata format is ${JSON.stringify(metadata.format ?? null)}, expected "${FORMAT}"); ` +
+      'pass a checkpoint.safetensors written by `batchcam train`');
+  }
+  try {
+    return {
+      config: resolveConfig(JSON.parse(metadata.config ?? '{}') as Record<string, unknown>),
+      position: JSON.parse(metadata.position ?? 'null') as Position,
+      history: JSON.parse(metadata.history ?? '[]') as unknown[],
+      optimizerScalars: JSON.parse(metadata.optimizer ?? '{}') as Record<string, number>,
+      tensors,
+    };
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw new CheckpointError(`${path}: malformed checkpoint metadata (${(e as Error).message})`);
+  }
+}
+
+/** Tensors under `prefix.` with the prefix stripped. */
+export function section(tensors: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of tensors) if (k.startsWith(`${prefix}.`)) out.set(k.slice(prefix.length + 1), t);
+  return out;
+}
+
+/** Restores model, optimiser, bank and RNG from a loaded checkpoint. */
+export function restoreCheckpoint(ck: LoadedCheckpoint, parts: { model: Classifier; optimizer?: Optimizer; bank?: PrototypeBank | null }, path: string): void {
+  try {
+    parts.model.loadStateDict(section(ck.tensors, 'model'));
+  } catch (e) {
+    throw new CheckpointError(`${path} does not fit model '${ck.config.model}': ${(e as Error).message}`);
+  }
+  if (parts.optimizer) parts.optimizer.loadStateDict({ tensors: section(ck.tensors, 'optim'), scalars: ck.optimizerScalars });
+  if (parts.bank) parts.bank.loadStateDict(section(ck.tensors, 'bank'));
+  const rng = ck.tensors.get('rng.torch');
+  if (rng) setRngState(rng);
+}

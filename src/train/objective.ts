@@ -1,0 +1,54 @@
+import { crossEntropy, noGrad, type Tensor } from '../torch/index.js';
+import { batchCam } from '../cam/batch-cam.js';
+import type { Classifier } from '../models/classifier.js';
+import { batchCamLoss } from '../losses/batch-cam-loss.js';
+import { prototypeLoss } from '../losses/prototype-loss.js';
+import type { PrototypeBank } from '../losses/prototype-bank.js';
+import type { TrainConfig } from './options.js';
+
+/** The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (METHOD.md §5). */
+export interface ObjectiveTerms {
+  loss: Tensor;
+  ce: Tensor;
+  proto: Tensor | null;
+  batch: Tensor | null;
+  /** Correctly classified samples in the batch (bool B). */
+  correct: Tensor;
+}
+
+/** Whether the regularisers are on in this epoch (after `camWarmupEpochs`, with a positive λ). */
+export function regularised(cfg: TrainConfig, epoch: number): boolean {
+  return epoch >= cfg.camWarmupEpochs && (cfg.lambdaProto > 0 || cfg.lambdaBatch > 0);
+}
+
+/**
+ * Builds the objective for a batch in the model's current (training) mode. With a regulariser on, one forward
+ * pass serves both CE and Batch-CAM; the CAM-source prototype bank is updated from the detached CAMs after the
+ * loss has read it, so a class's first batch only initialises its prototype.
+ */
+export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, epoch: number): ObjectiveTerms {
+  if (!regularised(cfg, epoch)) {
+    const logits = model.forward(x);
+    const ce = crossEntropy(logits, y);
+    const correct = noGrad(() => logits.argmax(1).eq(y));
+    return { loss: ce, ce, proto: null, batch: null, correct };
+  }
+  const { cams, logits } = batchCam(model, x, y, {
+    layer: cfg.camLayer ?? model.defaultTargetLayer, target: cfg.camTarget, grad: cfg.camGrad, norm: cfg.camNorm,
+  });
+  const ce = crossEntropy(logits, y);
+  const correct = noGrad(() => logits.argmax(1).eq(y));
+  let loss = ce;
+  let proto: Tensor | null = null;
+  let batch: Tensor | null = null;
+  if (cfg.lambdaProto > 0 && bank) {
+    proto = prototypeLoss(cams, y, bank, cfg.protoDistance ?? cfg.distance);
+    loss = loss.add(proto, cfg.lambdaProto);
+  }
+  if (cfg.lambdaBatch > 0) {
+    batch = batchCamLoss(cams, y, cfg.batchDistance ?? cfg.distance, { target: cfg.batchTarget });
+    loss = loss.add(batch, cfg.lambdaBatch);
+  }
+  if (bank && bank.source === 'cam') bank.update(cams, y, correct);
+  return { loss, ce, proto, batch, correct };
+}
