@@ -93,7 +93,7 @@ export abstract class Optimizer {
   }
 
   /**
-   * The update itself, run under no-grad inside a scope (temporaries are freed; state made with `slot()` is kept).
+   * The update itself, run under no-grad inside a scope (temporaries are freed; state made with `initSlot()` is kept).
    * `idx[k]` is the index of the parameter whose gradient is `grads[k]`.
    */
   protected abstract update(idx: readonly number[], grads: readonly Tensor[]): void;

@@ -18,7 +18,8 @@ export class SafetensorsError extends Error {
   readonly key: string | undefined;
 
   constructor(source: string, key: string | undefined, detail: string, options?: { cause?: unknown }) {
-    super(`${source}: ${key === undefined ? '' : `tensor ${JSON.stringify(key)}: `}${detail}`, options);
+    const where = key === undefined ? '' : key === '__metadata__' ? '__metadata__: ' : `tensor ${JSON.stringify(key)}: `;
+    super(`${source}: ${where}${detail}`, options);
     this.source = source;
     this.key = key;
   }
@@ -49,26 +50,25 @@ if (endianness() !== 'LE') throw new Error('batchcam safetensors: big-endian hos
 
 type TensorSet = Map<string, Tensor> | Record<string, Tensor>;
 
-function entriesOf(tensors: TensorSet): [string, Tensor][] {
-  const list = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
-  // Byte order of the UTF-8 keys, like the reference implementation's String ordering.
-  return list.sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
-}
+// Byte order of the UTF-8 keys, like the reference implementation's String ordering.
+const byKey = ([a]: [string, unknown], [b]: [string, unknown]): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /**
  * The safetensors encoding of `tensors` (keys sorted, data in key order, contiguous little-endian bytes),
  * with an optional `__metadata__` string map. The header is padded with spaces so the data starts
  * 8-byte aligned, as the reference implementation does. Tensors on other devices are copied to the CPU.
+ * `target` only names the destination in error messages.
  */
 export function serializeSafetensors(tensors: TensorSet, metadata?: Record<string, string>, target = '<buffer>'): Buffer {
-  const entries = entriesOf(tensors);
+  const entries = (tensors instanceof Map ? [...tensors] : Object.entries(tensors)).sort(byKey);
   const parts: string[] = [];
   if (metadata !== undefined) {
-    const meta: [string, string][] = Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const meta = Object.entries(metadata).sort(byKey);
     for (const [k, v] of meta) {
       if (typeof v !== 'string') throw new SafetensorsError(target, '__metadata__', `value of ${JSON.stringify(k)} must be a string, found ${typeof v}`);
     }
-    parts.push(`"__metadata__":${JSON.stringify(Object.fromEntries(meta))}`);
+    // Built by hand: a JS object would move integer-like keys ahead of the others.
+    parts.push(`"__metadata__":{${meta.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
   }
   const datas: Uint8Array[] = [];
   let offset = 0;
@@ -76,7 +76,12 @@ export function serializeSafetensors(tensors: TensorSet, metadata?: Record<strin
     if (key === '__metadata__') throw new SafetensorsError(target, key, 'this name is reserved for the metadata map');
     if (!(t instanceof Tensor)) throw new SafetensorsError(target, key, `expected a Tensor, found ${String(t)}`);
     if (t.isDisposed) throw new SafetensorsError(target, key, 'the tensor has been disposed');
-    const dtype = t.dtype;
+    let dtype: DType;
+    try {
+      dtype = t.dtype;
+    } catch (e) {
+      throw new SafetensorsError(target, key, `unsupported tensor type (${(e as Error).message}), expected one of ${SUPPORTED}`);
+    }
     const bytes = new Uint8Array(native.toBuffer(t.handle));
     datas.push(bytes);
     parts.push(`${JSON.stringify(key)}:${JSON.stringify({ dtype: DTYPE_FORMAT[dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] })}`);

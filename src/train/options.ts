@@ -151,8 +151,5 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
   if (c.camWarmupEpochs >= c.epochs && (c.lambdaProto > 0 || c.lambdaBatch > 0)) {
     throw new OptionError(`--cam-warmup-epochs ${c.camWarmupEpochs} leaves no epoch for the regularisers (--epochs ${c.epochs}); use fewer warm-up epochs or set both lambdas to 0`);
   }
-  if (c.prototypeSource === 'image' && c.standardize) {
-    throw new OptionError('--prototype-source image compares CAMs in [0,1] with mean images; it cannot be combined with --standardize');
-  }
   return c;
 }

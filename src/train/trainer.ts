@@ -10,6 +10,7 @@ import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
 import { DataLoader } from '../data/loader.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
+import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
 import { writeFileAtomic } from '../data/download.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
@@ -128,8 +129,9 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
   }) : null;
   if (bank && cfg.prototypeSource === 'image') {
+    // From the raw pixels (in [0,1]), whatever the input standardisation.
     scope(() => bank.initFromImages(
-      imagesToTensor(data.train.images, data.train.n, data.train.imageShape), labelsToTensor(data.train.labels)));
+      imagesToTensor(toUnitFloat(data.train.pixels), data.train.n, data.train.imageShape), labelsToTensor(data.train.labels)));
   }
   const loader = new DataLoader(data.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed });
   const totalSteps = cfg.epochs * loader.numBatches;

@@ -2,18 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DataLoader, type ArrayDataset } from '../../src/data/loader.js';
 
-// batch.ts needs the native libtorch addon; where it is not built, these tests skip rather than fail.
-let batchModule: typeof import('../../src/data/batch.js') | undefined;
-let skip: string | false = false;
-try {
-  batchModule = await import('../../src/data/batch.js');
-} catch (err) {
-  skip = `native tensor layer unavailable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-}
+import * as batchModule from '../../src/data/batch.js';
 
-describe('tensor batches', { skip }, () => {
+describe('tensor batches', () => {
   it('turns plain batches into float32 [n,1,28,28] and int64 [n] tensors', () => {
-    const { toTensorBatch, tensorBatches, masksToTensor } = batchModule!;
+    const { toTensorBatch, tensorBatches, masksToTensor } = batchModule;
     const n = 5;
     const images = Float32Array.from({ length: n * 784 }, (_, i) => (i % 784) / 784 + Math.floor(i / 784));
     const data: ArrayDataset = { images, labels: BigInt64Array.from([3n, 1n, 4n, 1n, 5n]), n, imageShape: [1, 28, 28] };

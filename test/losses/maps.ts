@@ -53,12 +53,24 @@ const SCRIPT = fileURLToPath(new URL('../../../test/py/ssim_ref.py', import.meta
 export const hasSkimage: boolean = existsSync(PY) &&
   spawnSync(PY, ['-c', 'import skimage.metrics'], { encoding: 'utf8' }).status === 0;
 
-/** scikit-image's per-sample SSIM of two flat B×H×W arrays, through test/py/ssim_ref.py. */
-export function skimageSsim(a: ArrayLike<number>, b: ArrayLike<number>, shape: [number, number, number]): number[] {
-  const input = JSON.stringify({ shape, a: Array.from(a), b: Array.from(b) });
-  const r = spawnSync(PY, [SCRIPT], { input, encoding: 'utf8', maxBuffer: 1 << 26 });
+/** One pair of flat B×H×W arrays for the reference. */
+export interface SsimCase {
+  a: ArrayLike<number>;
+  b: ArrayLike<number>;
+  shape: [number, number, number];
+}
+
+/** scikit-image's per-sample SSIM for each case, through test/py/ssim_ref.py in one Python run. */
+export function skimageSsimCases(cases: readonly SsimCase[]): number[][] {
+  const input = JSON.stringify({ cases: cases.map((c) => ({ shape: c.shape, a: Array.from(c.a), b: Array.from(c.b) })) });
+  const r = spawnSync(PY, [SCRIPT], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`ssim_ref.py failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as number[];
+  return JSON.parse(r.stdout) as number[][];
+}
+
+/** scikit-image's per-sample SSIM of two flat B×H×W arrays. */
+export function skimageSsim(a: ArrayLike<number>, b: ArrayLike<number>, shape: [number, number, number]): number[] {
+  return skimageSsimCases([{ a, b, shape }])[0]!;
 }
 
 /** The skimage window size ssim_ref.py reports, with skimage's version. */

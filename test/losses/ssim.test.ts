@@ -3,23 +3,31 @@ import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
 import { gaussianTaps, ssim, ssimMap, distance } from '../../src/losses/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
-import { blobMaps, hasSkimage, maxAbsDiff, noiseMaps, skimageInfo, skimageSsim } from './maps.js';
+import { blobMaps, hasSkimage, maxAbsDiff, noiseMaps, skimageInfo, skimageSsimCases } from './maps.js';
 
-const skip = hasSkimage ? false : 'needs /usr/bin/python3 with scikit-image (test/py/ssim_ref.py)';
 const TOL = 1e-4;
 
-function compare(a: Float64Array, b: Float64Array, shape: [number, number, number], dtype: T.DType): number {
+interface Pair {
+  name: string;
+  a: Float64Array;
+  b: Float64Array;
+  shape: [number, number, number];
+}
+
+/** max |ours − skimage| per pair and dtype; skimage sees exactly the values the tensors hold (float32-rounded or not). */
+function compareAll(pairs: readonly Pair[], dtype: T.DType): { name: string; err: number }[] {
   return T.scope(() => {
-    const ta = T.fromArray(a, shape, { dtype });
-    const tb = T.fromArray(b, shape, { dtype });
-    // skimage sees exactly the values the tensors hold (float32-rounded when dtype is float32).
-    const ours = ssim(ta, tb).toArray();
-    const ref = skimageSsim(Array.from(ta.data() as ArrayLike<number>), Array.from(tb.data() as ArrayLike<number>), shape);
-    return maxAbsDiff(ours, ref);
+    const ts = pairs.map((p) => [T.fromArray(p.a, p.shape, { dtype }), T.fromArray(p.b, p.shape, { dtype })] as const);
+    const refs = skimageSsimCases(ts.map(([ta, tb], i) => ({
+      a: ta.data() as Float32Array, b: tb.data() as Float32Array, shape: pairs[i]!.shape,
+    })));
+    return ts.map(([ta, tb], i) => ({ name: pairs[i]!.name, err: maxAbsDiff(ssim(ta, tb).toArray(), refs[i]!) }));
   });
 }
 
-test('the window is skimage\'s: 11 normalised taps of exp(−x²/2σ²), σ = 1.5, truncate 3.5', { skip }, () => {
+test('the scikit-image oracle is installed (apt-get install python3-skimage)', () => assert.ok(hasSkimage));
+
+test('the window is skimage\'s: 11 normalised taps of exp(−x²/2σ²), σ = 1.5, truncate 3.5', () => {
   const taps = gaussianTaps();
   assert.equal(taps.length, skimageInfo().win_size);
   assert.equal(taps.length, 11);
@@ -28,37 +36,33 @@ test('the window is skimage\'s: 11 normalised taps of exp(−x²/2σ²), σ = 1.
   taps.forEach((t, i) => assert.ok(Math.abs(t - Math.exp(-((i - 5) ** 2) / 4.5) / z) < 1e-15));
 });
 
-test('SSIM matches skimage on random maps (28×28, 24×24, non-square), float32 and float64', { skip }, () => {
+test('SSIM matches skimage on random maps (28×28, 24×24, non-square), float32 and float64', () => {
   const cases: [number, number, number][] = [[6, 28, 28], [6, 24, 24], [3, 13, 20], [2, 11, 11]];
-  for (const [i, shape] of cases.entries()) {
-    const a = noiseMaps(...shape, 100 + i);
-    const b = noiseMaps(...shape, 200 + i);
-    for (const dtype of ['float32', 'float64'] as const) {
-      const err = compare(a, b, shape, dtype);
-      // float64 agrees to rounding (the same sums, reordered): the border handling is skimage's exactly.
-      const tol = dtype === 'float64' ? 1e-12 : TOL;
-      assert.ok(err < tol, `shape ${shape} ${dtype}: max |ours − skimage| = ${err}`);
-    }
+  const pairs = cases.map((shape, i) => ({ name: `noise ${shape}`, shape, a: noiseMaps(...shape, 100 + i), b: noiseMaps(...shape, 200 + i) }));
+  for (const dtype of ['float32', 'float64'] as const) {
+    // float64 agrees to rounding (the same sums, reordered): the border handling is skimage's exactly.
+    const tol = dtype === 'float64' ? 1e-12 : TOL;
+    for (const { name, err } of compareAll(pairs, dtype)) assert.ok(err < tol, `${name} ${dtype}: max |ours − skimage| = ${err}`);
   }
 });
 
-test('SSIM matches skimage on CAM-like blob maps (28×28 and 24×24), unrelated and nearby pairs', { skip }, () => {
+test('SSIM matches skimage on CAM-like blob maps (28×28 and 24×24), unrelated and nearby pairs', () => {
+  const pairs: Pair[] = [];
   for (const [i, [h, w]] of [[28, 28], [24, 24]].entries()) {
     const shape: [number, number, number] = [8, h!, w!];
     const a = blobMaps(...shape, 300 + i);
-    const b = blobMaps(...shape, 400 + i);
-    // A nearby pair: the same blobs with a little noise, kept in [0,1] — SSIM near 1, where the test is sharpest.
+    // A nearby pair: the same blobs with a little noise, kept in [0,1] — SSIM near 1.
     const noise = noiseMaps(...shape, 500 + i);
     const near = a.map((v, k) => Math.min(1, Math.max(0, v + 0.05 * (noise[k]! - 0.5))));
-    for (const dtype of ['float32', 'float64'] as const) {
-      const e1 = compare(a, b, shape, dtype);
-      const e2 = compare(a, near, shape, dtype);
-      assert.ok(e1 < TOL && e2 < TOL, `${h}×${w} ${dtype}: errors ${e1}, ${e2}`);
-    }
+    pairs.push({ name: `blobs ${shape}`, shape, a, b: blobMaps(...shape, 400 + i) }, { name: `near blobs ${shape}`, shape, a, b: near });
   }
-  // And the values are far from trivial: unrelated blob pairs differ clearly from identical ones.
-  const s = skimageSsim(blobMaps(4, 28, 28, 300), blobMaps(4, 28, 28, 400), [4, 28, 28]);
-  assert.ok(s.some((v) => v < 0.8), `unrelated blob SSIMs ${s}`);
+  for (const dtype of ['float32', 'float64'] as const) {
+    const tol = dtype === 'float64' ? 1e-12 : TOL;
+    for (const { name, err } of compareAll(pairs, dtype)) assert.ok(err < tol, `${name} ${dtype}: max |ours − skimage| = ${err}`);
+  }
+  // The values span the range: unrelated blobs are far from similar, nearby ones close to 1.
+  const [far, near] = skimageSsimCases(pairs.slice(0, 2));
+  assert.ok(Math.min(...far!) < 0.5 && Math.min(...near!) > 0.8, `far ${far}, near ${near}`);
 });
 
 test('identical maps give SSIM 1 and distance 0; the map has the valid size', () => {

@@ -63,17 +63,17 @@ def write(path, tensors, metadata=None):
     names = sorted(tensors, key=lambda s: s.encode("utf-8"))
     header = {}
     if metadata is not None:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+        header["__metadata__"] = {str(k): str(metadata[k]) for k in sorted(metadata, key=lambda s: s.encode("utf-8"))}
     chunks = []
     pos = 0
     for name in names:
-        a = np.ascontiguousarray(tensors[name])
+        a = np.require(tensors[name], requirements="C")  # ascontiguousarray would turn 0-d into 1-d
         kind = "BOOL" if a.dtype == np.bool_ else NAMES[a.dtype.newbyteorder("<").str if a.dtype.itemsize > 1 else a.dtype.str]
         b = a.astype(DTYPES[kind]).tobytes()
         header[name] = {"dtype": kind, "shape": list(a.shape), "data_offsets": [pos, pos + len(b)]}
         chunks.append(b)
         pos += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")  # raw UTF-8 like serde_json
     h += b" " * ((8 - len(h) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)))

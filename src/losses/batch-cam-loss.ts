@@ -1,0 +1,55 @@
+import { oneHot, scope, where, type Tensor } from '../torch/index.js';
+import { distance, type Distance } from './distance.js';
+
+/** Whether the batch class means are constants (`detached`, default) or part of the graph (`attached`). */
+export type BatchTarget = 'detached' | 'attached';
+
+export const BATCH_TARGETS: readonly BatchTarget[] = ['detached', 'attached'];
+
+/** Options of `batchCamLoss` (METHOD.md §4). */
+export interface BatchCamLossOptions {
+  /** 'detached' (default): M_c is a constant, each CAM is pulled toward it; 'attached': gradients also flow through M_c. */
+  target?: BatchTarget;
+  /**
+   * C. Optional: given, the class means come from a one-hot C×B matmul (O(B·C·HW), cheaper when C < B); without it,
+   * from the B×B same-class matrix (O(B²·HW)). Same result either way.
+   */
+  numClasses?: number;
+}
+
+/**
+ * L_batch (METHOD.md §4): M_c = mean of the batch's CAMs of class c (each sample's own CAM included); the loss is the
+ * mean over samples whose class has ≥ 2 members in the batch of d(cam_i, M_{y_i}). With no such sample it is a zero
+ * still connected to `cams`. Vectorised, with no host sync: through the B×B same-class matrix S (S_ij = [y_i = y_j]),
+ * M_{y_i} = (S·cams)_i / Σ_j S_ij, or through a one-hot matmul when `numClasses` is given. `cams` B×H×W, `labels`
+ * int64 B.
+ */
+export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: BatchCamLossOptions = {}): Tensor {
+  const target = o.target ?? 'detached';
+  if (cams.ndim !== 3) throw new RangeError(`batchCamLoss: expected B×H×W CAMs, got [${cams.shape}]`);
+  const [b, h, w] = cams.shape as [number, number, number];
+  if (labels.ndim !== 1 || labels.shape[0] !== b) {
+    throw new RangeError(`batchCamLoss: expected labels of shape [${b}], got [${labels.shape}]`);
+  }
+  return scope(() => {
+    const y = labels.to(cams.device);
+    const src = (target === 'detached' ? cams.detach() : cams).reshape([b, h * w]);
+    let means: Tensor;
+    let counts: Tensor; // B: members of each sample's class, ≥ 1 (itself)
+    if (o.numClasses !== undefined) {
+      const hot = oneHot(y, o.numClasses).to(cams.dtype); // B×C
+      const perClass = hot.sum(0); // C
+      const classMeans = hot.transpose(0, 1).matmul(src).div(perClass.clamp(1).unsqueeze(1)); // C×HW
+      means = hot.matmul(classMeans);
+      counts = hot.matmul(perClass);
+    } else {
+      const same = y.unsqueeze(1).eq(y.unsqueeze(0)).to(cams.dtype); // B×B
+      counts = same.sum(1);
+      means = same.matmul(src).div(counts.unsqueeze(1));
+    }
+    means = means.reshape([b, h, w]);
+    const eligible = counts.ge(2);
+    const d = where(eligible, distance(cams, means, kind), 0);
+    return d.sum().div(eligible.sum().clamp(1));
+  });
+}
