@@ -210,6 +210,8 @@ export class Tensor implements Disposable {
   amax(dims: Dims = [], keepdim = false): Tensor { return op('aten::amax', this, dimList(dims), keepdim); }
   amin(dims: Dims = [], keepdim = false): Tensor { return op('aten::amin', this, dimList(dims), keepdim); }
   argmax(dim: number | null = null, keepdim = false): Tensor { return op('aten::argmax', this, dim, keepdim); }
+  /** True where every element is non-zero (bool scalar). */
+  all(): Tensor { return op('aten::all', this); }
   /** Euclidean norm over `dims`. */
   norm(dims: Dims, keepdim = false): Tensor {
     return op('aten::linalg_vector_norm', this, 2, dimList(dims), keepdim);

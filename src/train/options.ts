@@ -62,7 +62,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'dataset', flag: 'dataset', kind: DATASET_CHOICES, def: 'mnist', help: 'training/test data' },
   { key: 'epochs', flag: 'epochs', kind: 'int', def: 1, min: 1, help: 'passes over the training split' },
   { key: 'batchSize', flag: 'batch-size', kind: 'int', def: 64, min: 1, max: 65536, help: 'images per step' },
-  { key: 'lr', flag: 'lr', kind: 'number', def: 1e-3, min: 0, max: 10, help: 'peak learning rate' },
+  { key: 'lr', flag: 'lr', kind: 'number', def: 1e-3, min: 0, max: 1e6, help: 'peak learning rate' },
   { key: 'weightDecay', flag: 'weight-decay', kind: 'number', def: 1e-2, min: 0, max: 1, help: 'decoupled (AdamW) or L2 (SGD) weight decay' },
   { key: 'optimizer', flag: 'optimizer', kind: ['adamw', 'sgd'], def: 'adamw', help: 'optimiser' },
   { key: 'momentum', flag: 'momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'SGD momentum (nesterov off)' },
