@@ -11,3 +11,4 @@ export { train, evaluateAccuracy, loadConfigData, type TrainOptions, type TrainR
 export { resolveConfig, defaultConfig, TRAIN_OPTIONS, OptionError, type TrainConfig, type DistanceName } from './train/options.js';
 export { readCheckpoint, restoreCheckpoint, CheckpointError } from './train/checkpoint.js';
 export { NonFiniteError } from './train/non-finite.js';
+export * as evaluation from './eval/index.js';

@@ -1,4 +1,4 @@
-import { grad, isGradEnabled, noGrad, type Tensor } from '../torch/index.js';
+import { enableGrad, grad, isGradEnabled, noGrad, type Tensor } from '../torch/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { camFromWeights } from './cam-map.js';
 import type { CamOptions } from './options.js';
@@ -17,9 +17,10 @@ export interface BatchCamResult {
  * Grad-CAM for the whole batch with ONE autograd call (METHOD.md §1): s = Σᵢ z[i, tᵢ], G = ∂s/∂A, α = mean_hw G,
  * cam = ReLU(Σ_k α_k A_k). Exact per sample while the model's head has no cross-sample op in its current mode
  * (`model.headIsPerSample(layer)`); the model's mode is left as it is and no hooks are installed.
- * Needs autograd on (it is switched on for the call if it was off, for explanations at inference).
+ * Called under `noGrad` (explanations at inference) it switches autograd on for itself and computes detached maps.
  */
 export function batchCam(model: Classifier, x: Tensor, labels: Tensor | null, o: CamOptions = {}): BatchCamResult {
+  if (!isGradEnabled()) return enableGrad(() => batchCam(model, x, labels, { ...o, grad: 'detached' }));
   const layer = o.layer ?? model.defaultTargetLayer;
   const target = o.target ?? (labels ? 'label' : 'pred');
   const secondOrder = (o.grad ?? 'second-order') === 'second-order';
@@ -30,7 +31,7 @@ export function batchCam(model: Classifier, x: Tensor, labels: Tensor | null, o:
   const picked = logits.gather(1, idx);
   const score = picked.sum();
   // retainGraph: a training step back-propagates CE (and the CAM loss) through the same forward graph afterwards.
-  const [g] = grad(score, [activation], { createGraph: secondOrder && isGradEnabled(), retainGraph: true });
+  const [g] = grad(score, [activation], { createGraph: secondOrder, retainGraph: true });
   const alpha = g!.mean([2, 3], true);
   const alphaUsed = secondOrder ? alpha : alpha.detach();
   const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;

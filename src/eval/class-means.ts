@@ -1,0 +1,52 @@
+import { noGrad, oneHot, scope, type Tensor } from '../torch/index.js';
+
+/** Per-class sums of maps and how many maps each class has. */
+export interface ClassSums {
+  /** C×H×W float64 sums of the maps of each class. */
+  sums: Tensor;
+  /** C float64 counts. */
+  counts: Tensor;
+}
+
+/**
+ * Σ of the N×H×W `maps` (any real dtype) per class of the int64 `labels`, in one one-hot matmul, float64 so that
+ * sums accumulated over chunks of a large set stay exact enough. Outside autograd.
+ */
+export function classSums(maps: Tensor, labels: Tensor, numClasses: number): ClassSums {
+  checkMaps(maps, labels, 'classSums');
+  const [n, h, w] = maps.shape as [number, number, number];
+  return noGrad(() => scope(() => {
+    const hot = oneHot(labels, numClasses).to('float64'); // N×C
+    const flat = maps.reshape([n, h * w]).to('float64');
+    return { sums: hot.transpose(0, 1).matmul(flat).reshape([numClasses, h, w]), counts: hot.sum(0) };
+  }));
+}
+
+/** Class means from sums: C×H×W float32, zero for classes without maps (check `counts`). */
+export function meansFromSums({ sums, counts }: ClassSums): Tensor {
+  return noGrad(() => scope(() => sums.div(counts.clamp(1).reshape([-1, 1, 1])).to('float32')));
+}
+
+/** The mean map of each class (C×H×W float32; zero for absent classes) and the class counts (C float64). */
+export function classMeans(maps: Tensor, labels: Tensor, numClasses: number): { means: Tensor; counts: Tensor } {
+  return scope(() => {
+    const s = classSums(maps, labels, numClasses);
+    return { means: meansFromSums(s), counts: s.counts };
+  });
+}
+
+/**
+ * Each class mean scaled to [0,1] by its own max (METHOD.md §3/§7: "mean image of class c, scaled to [0,1] by its
+ * max"). An all-zero mean stays zero rather than 0/0.
+ */
+export function scaleByMax(means: Tensor): Tensor {
+  return noGrad(() => scope(() => means.div(means.amax([1, 2], true).clamp(1e-12))));
+}
+
+/** Throws unless `maps` is N×H×W and `labels` an int64 N-vector. */
+export function checkMaps(maps: Tensor, labels: Tensor, what: string): void {
+  if (maps.ndim !== 3) throw new RangeError(`${what}: expected N×H×W maps, got [${maps.shape}]`);
+  if (labels.ndim !== 1 || labels.shape[0] !== maps.shape[0] || labels.dtype !== 'int64') {
+    throw new RangeError(`${what}: expected int64 labels of shape [${maps.shape[0]}], got ${labels.dtype} [${labels.shape}]`);
+  }
+}

@@ -1,0 +1,75 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setNumThreads } from '../torch/index.js';
+import { createModel } from '../models/registry.js';
+import { loadDataset, type LoadedDataset } from '../data/load.js';
+import { CheckpointError, readCheckpoint, section } from '../train/checkpoint.js';
+import type { TrainConfig } from '../train/options.js';
+import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
+import type { Evaluation } from './evaluation.js';
+
+/** Options of {@link evaluateCheckpoint}: those of `evaluateModel` plus where the test data comes from. */
+export interface EvaluateCheckpointOptions extends Omit<EvaluateOptions, 'bank' | 'dataset' | 'model' | 'checkpoint'> {
+  /** Stratified subset of the test split; default null: the whole official test split. */
+  testLimit?: number | null;
+  /** Directory with the idx files (default: the run's --data-dir, else the usual search). */
+  dataDir?: string | null;
+  /** An already loaded dataset matching the run's config and `testLimit` (the experiment grid reuses one). */
+  data?: LoadedDataset;
+}
+
+/** A checkpoint.safetensors path, or a run directory holding one. */
+export function checkpointFile(path: string): string {
+  if (!existsSync(path)) throw new CheckpointError(`${path} does not exist; pass a checkpoint.safetensors written by \`batchcam train\` or its run directory`);
+  if (!statSync(path).isDirectory()) return path;
+  const f = join(path, 'checkpoint.safetensors');
+  if (!existsSync(f)) throw new CheckpointError(`${path} has no checkpoint.safetensors; pass a run directory written by \`batchcam train\``);
+  return f;
+}
+
+/** The dataset an evaluation of a run reads: the run's dataset, training subset and preprocessing, the chosen test subset. */
+export function evaluationData(cfg: TrainConfig, o: { testLimit?: number | null; dataDir?: string | null } = {}): Promise<LoadedDataset> {
+  return loadDataset(cfg.dataset, {
+    dataDir: o.dataDir ?? cfg.dataDir ?? undefined,
+    // The run's training subset: the reconstruction reference is the mean image of what the model learnt from.
+    trainLimit: cfg.trainLimit ?? undefined,
+    testLimit: o.testLimit ?? undefined,
+    standardise: cfg.standardize,
+  });
+}
+
+/**
+ * Loads a training checkpoint (its metadata names model, dataset and CAM settings), evaluates it with
+ * `evaluateModel` on the test split (CAM layer and normalisation as in training) and returns the evaluation with
+ * the run's config. The checkpoint's prototype bank, when it has one, goes to the figures. Global RNG state is
+ * left alone: evaluation draws no random numbers.
+ */
+export async function evaluateCheckpoint(path: string, o: EvaluateCheckpointOptions = {}): Promise<{ evaluation: Evaluation; config: TrainConfig }> {
+  const file = checkpointFile(path);
+  const ck = readCheckpoint(file);
+  const cfg = ck.config;
+  try {
+    setNumThreads(cfg.threads);
+    const data = o.data ?? (await evaluationData(cfg, o));
+    const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath });
+    try {
+      try {
+        model.loadStateDict(section(ck.tensors, 'model'));
+      } catch (e) {
+        throw new CheckpointError(`${file} does not fit model '${cfg.model}': ${(e as Error).message}`);
+      }
+      const bank = section(ck.tensors, 'bank');
+      const prototypes = bank.get('prototypes');
+      const evaluation = evaluateModel(model, data, {
+        ...o, layer: o.layer ?? cfg.camLayer ?? undefined, norm: o.norm ?? cfg.camNorm,
+        bank: prototypes ? { prototypes, initialized: bank.get('initialized') } : null,
+        dataset: cfg.dataset, model: cfg.model, checkpoint: file,
+      });
+      return { evaluation, config: cfg };
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    for (const t of ck.tensors.values()) t.dispose();
+  }
+}

@@ -1,0 +1,202 @@
+import { cat, fromArray, noGrad, scope, type Tensor } from '../torch/index.js';
+import { batchCam } from '../cam/batch-cam.js';
+import type { CamNorm, CamTarget } from '../cam/options.js';
+import type { Classifier } from '../models/classifier.js';
+import type { LoadedDataset, SplitData } from '../data/load.js';
+import { gatherRows } from '../data/loader.js';
+import { DECOY_PATCH_SIZE } from '../data/decoy.js';
+import { DISTANCES } from '../losses/distance.js';
+import { averageDrop } from './average-drop.js';
+import { classMeans, classSums, meansFromSums, scaleByMax, type ClassSums } from './class-means.js';
+import { blackValue } from './class-probability.js';
+import { summarizeByClass } from './class-summary.js';
+import { coherence } from './coherence.js';
+import { decoyEnergy } from './decoy-energy.js';
+import { deletionInsertion, type InsertionStart } from './deletion-insertion.js';
+import type { DecoyEvaluation, Evaluation, FaithfulnessEvaluation, Figures } from './evaluation.js';
+import { figureSamples, mapRows, pickSamples } from './figures.js';
+import { reconstruction } from './reconstruction.js';
+
+/** Options of {@link evaluateModel}; defaults in brackets. */
+export interface EvaluateOptions {
+  /** Class the evaluation CAMs explain [pred] (METHOD.md §1: prediction at inference). */
+  camTarget?: CamTarget;
+  /** Target layer [the model's default]. */
+  layer?: string;
+  /** CAM normalisation [max]; use the training run's. */
+  norm?: CamNorm;
+  /** Images per Batch-CAM / forward batch [128]. */
+  batchSize?: number;
+  /** Test images for the faithfulness metrics, evenly spaced over the set [200]; 0 skips them. */
+  faithfulnessN?: number;
+  /** Deletion/insertion steps K [28]. */
+  steps?: number;
+  /** Insertion start image [blur, RISE's]. */
+  insertionStart?: InsertionStart;
+  /** Correctly classified figure samples per class [3]. */
+  samplesPerClass?: number;
+  /** Misclassified figure samples [12]. */
+  maxMisclassified?: number;
+  /** A prototype bank's state (checkpoint `bank.*`) for the figures. */
+  bank?: { prototypes: Tensor; initialized?: Tensor } | null;
+  /** Names recorded in the result [the dataset's name, the model's class name, null]. */
+  dataset?: string;
+  model?: string;
+  checkpoint?: string | null;
+  /** Called after each CAM batch with (images done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The evaluation set's CAMs and predictions, all N at once (N×H×W float32 maps are small: 31 MB for 10 000). */
+interface CamPass {
+  cams: Tensor;
+  logits: Tensor;
+  targets: Tensor;
+}
+
+/** Chunk of the training split per class-sum call when building the mean images. */
+const MEAN_IMAGE_CHUNK = 8192;
+
+function camPass(model: Classifier, split: SplitData, o: EvaluateOptions): CamPass {
+  const [c, h, w] = split.imageShape;
+  const bs = o.batchSize ?? 128;
+  const parts: CamPass[] = [];
+  for (let s = 0; s < split.n; s += bs) {
+    const e = Math.min(split.n, s + bs);
+    // One scope per batch: the batch's graph and activations are freed at once, so memory stays flat.
+    parts.push(scope(() => {
+      const x = fromArray(split.images.subarray(s * c * h * w, e * c * h * w), [e - s, c, h, w]);
+      const y = fromArray(split.labels.subarray(s, e), [e - s]);
+      // detached: α is a constant at evaluation, so no second-order graph is built.
+      const r = batchCam(model, x, y, { layer: o.layer, target: o.camTarget ?? 'pred', norm: o.norm, grad: 'detached' });
+      return { cams: noGrad(() => r.cams.detach()), logits: noGrad(() => r.logits.detach()), targets: r.targets };
+    }));
+    o.onProgress?.(e, split.n);
+  }
+  const all = { cams: cat(parts.map((p) => p.cams)), logits: cat(parts.map((p) => p.logits)), targets: cat(parts.map((p) => p.targets)) };
+  for (const p of parts) for (const t of [p.cams, p.logits, p.targets]) t.dispose();
+  return all;
+}
+
+/** Class-mean training images scaled to [0,1] by their max (C×H×W), from the raw uint8 pixels in chunks. */
+function meanTrainImages(train: SplitData, numClasses: number): Tensor {
+  const [, h, w] = train.imageShape;
+  return scope(() => {
+    let acc: ClassSums | null = null;
+    for (let s = 0; s < train.n; s += MEAN_IMAGE_CHUNK) {
+      const e = Math.min(train.n, s + MEAN_IMAGE_CHUNK);
+      const part = scope(() => classSums(
+        fromArray(train.pixels.subarray(s * h * w, e * h * w), [e - s, h, w]),
+        fromArray(train.labels.subarray(s, e), [e - s]), numClasses));
+      acc = acc ? scope(() => ({ sums: acc!.sums.add(part.sums), counts: acc!.counts.add(part.counts) })) : part;
+    }
+    return scaleByMax(meansFromSums(acc!));
+  });
+}
+
+/** Evenly spaced positions k·N/m, k < m: a deterministic subset that covers the whole (label-sorted or not) set. */
+function spread(n: number, m: number): number[] {
+  return Array.from({ length: Math.min(n, m) }, (_, k) => Math.floor((k * n) / Math.min(n, m)));
+}
+
+function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseline: number, o: EvaluateOptions): FaithfulnessEvaluation {
+  const steps = o.steps ?? 28;
+  const insertionStart = o.insertionStart ?? 'blur';
+  const positions = spread(split.n, o.faithfulnessN ?? 200);
+  if (positions.length === 0) return { n: 0, steps, insertionStart, deletionAuc: NaN, insertionAuc: NaN, averageDrop: NaN };
+  const [c, h, w] = split.imageShape;
+  const bs = o.batchSize ?? 128;
+  let del = 0;
+  let ins = 0;
+  let drop = 0;
+  for (let s = 0; s < positions.length; s += bs) {
+    const rows = positions.slice(s, s + bs);
+    scope(() => {
+      const idx = fromArray(BigInt64Array.from(rows, BigInt), [rows.length]);
+      const x = fromArray(gatherRows(split.images, rows, c * h * w), [rows.length, c, h, w]);
+      const cams = pass.cams.indexSelect(0, idx);
+      const t = pass.targets.indexSelect(0, idx);
+      const r = deletionInsertion(model, x, cams, t, { steps, baseline, insertionStart });
+      del += r.deletion.sum().item();
+      ins += r.insertion.sum().item();
+      drop += averageDrop(model, x, cams, t, { baseline }).sum().item();
+    });
+  }
+  const n = positions.length;
+  return { n, steps, insertionStart, deletionAuc: del / n, insertionAuc: ins / n, averageDrop: drop / n };
+}
+
+/**
+ * Evaluates a classifier and its explanations on `data.test` (METHOD.md §7) and returns evaluation.json's object:
+ * accuracy (overall, per class); coherence and reconstruction for l1, l2 and ssim; decoy energy and accuracy on decoy
+ * datasets; deletion/insertion AUC and Average Drop on `faithfulnessN` images; and the report's figure data.
+ * Batch-CAM runs in eval mode on batches of 128 inside `scope()`, explaining the predicted class unless `camTarget`
+ * says 'label'. The model is left in eval mode. Deterministic: no randomness is drawn.
+ */
+export function evaluateModel(model: Classifier, data: LoadedDataset, o: EvaluateOptions = {}): Evaluation {
+  const test = data.test;
+  const numClasses = data.info.numClasses;
+  const [, h, w] = test.imageShape;
+  if (test.n === 0) throw new RangeError('evaluateModel: the test split is empty');
+  model.eval();
+  return scope(() => {
+    const pass = camPass(model, test, o);
+    const labels = fromArray(test.labels, [test.n]);
+    const predsT = noGrad(() => pass.logits.argmax(1));
+    const preds = predsT.toArray();
+    const correct = noGrad(() => predsT.eq(labels).to('float64'));
+    const acc = summarizeByClass(correct, labels, numClasses);
+
+    const meanImages = meanTrainImages(data.train, numClasses);
+    const coh = coherence(pass.cams, labels, numClasses, DISTANCES);
+    const rec = reconstruction(pass.cams, labels, meanImages, numClasses, DISTANCES);
+
+    let decoy: DecoyEvaluation | null = null;
+    if (test.decoy) {
+      const energy = summarizeByClass(decoyEnergy(pass.cams, fromArray(test.decoy.masks, [test.n, h, w])), labels, numClasses);
+      let agree = 0;
+      for (let i = 0; i < test.n; i++) if (preds[i] === test.decoy.decoyLabels[i]) agree++;
+      decoy = {
+        energy: energy.mean, energyPerClass: energy.perClass, uniformEnergy: (DECOY_PATCH_SIZE * DECOY_PATCH_SIZE) / (h * w),
+        accuracy: acc.mean, decoyLabelRate: agree / test.n,
+      };
+    }
+
+    const faith = faithfulness(model, test, pass, blackValue(data.normalisation), o);
+
+    const { means: meanCams, counts } = classMeans(pass.cams, labels, numClasses);
+    const present = counts.toArray().map((c) => c > 0);
+    const classRows = Array.from({ length: numClasses }, (_, c) => c);
+    const camRows = mapRows(meanCams, classRows);
+    let bankPrototypes: (number[] | null)[] | null = null;
+    if (o.bank) {
+      const init = o.bank.initialized ? o.bank.initialized.toArray().map((v) => v !== 0) : classRows.map(() => true);
+      bankPrototypes = mapRows(o.bank.prototypes, classRows).map((p, c) => (init[c] ? p : null));
+    }
+    const picked = pickSamples(test.classes, preds, numClasses, o.samplesPerClass ?? 3, o.maxMisclassified ?? 12);
+    const sampleData = { pixels: test.pixels, labels: test.classes, preds, sourceIndices: test.sourceIndices, cams: pass.cams };
+    const figures: Figures = {
+      classNames: [...data.info.classNames],
+      meanImages: mapRows(meanImages, classRows),
+      meanCams: camRows.map((r, c) => (present[c] ? r : null)),
+      bankPrototypes,
+      samples: figureSamples(picked.samples, sampleData),
+      misclassified: figureSamples(picked.misclassified, sampleData),
+    };
+
+    return {
+      dataset: o.dataset ?? data.info.name,
+      model: o.model ?? model.constructor.name,
+      checkpoint: o.checkpoint ?? null,
+      n: test.n,
+      camTarget: o.camTarget ?? 'pred',
+      accuracy: acc.mean,
+      perClassAccuracy: acc.perClass,
+      coherence: coh,
+      reconstruction: rec,
+      decoy,
+      faithfulness: faith,
+      figures,
+    };
+  });
+}

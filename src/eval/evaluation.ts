@@ -1,0 +1,96 @@
+import type { CamTarget } from '../cam/options.js';
+import type { Distance } from '../losses/distance.js';
+import type { ClassSummary } from './class-summary.js';
+import type { InsertionStart } from './deletion-insertion.js';
+
+/** One image of the figure data: plain numbers, row-major H×W in [0,1]. */
+export interface FigureSample {
+  /** Index of the image in the official test split. */
+  index: number;
+  label: number;
+  pred: number;
+  /** The image as the eye sees it: pixels / 255 (decoy patch included), H·W numbers. */
+  image: number[];
+  /** The evaluation CAM (explaining `camTarget`), H·W numbers. */
+  cam: number[];
+}
+
+/** What the report draws, as plain arrays (each map H·W numbers, rounded to 1e-4). */
+export interface Figures {
+  classNames: string[];
+  /** Per class: the mean training image scaled to [0,1] by its max (the reconstruction reference). */
+  meanImages: number[][];
+  /** Per class: the mean evaluation CAM of the class's test images ("prototype CAM"); null for an absent class. */
+  meanCams: (number[] | null)[];
+  /** The checkpoint's prototype bank, per class (null where uninitialised), or null without a bank. */
+  bankPrototypes: (number[] | null)[] | null;
+  /** A few correctly classified test images per class, in test order. */
+  samples: FigureSample[];
+  /** Misclassified test images, in test order, listed apart. */
+  misclassified: FigureSample[];
+}
+
+/** Spurious-feature results on DecoyMNIST / DecoyFMNIST (METHOD.md §7). */
+export interface DecoyEvaluation {
+  /** Mean decoy energy: CAM mass inside the 4×4 patch / total mass, over the test images. */
+  energy: number;
+  /** Mean decoy energy per class (by label). */
+  energyPerClass: (number | null)[];
+  /** The energy of a uniform map (patch area / image area, 16/784): the no-preference reference. */
+  uniformEnergy: number;
+  /** Accuracy on the test split, whose patches encode a random class (the same number as `accuracy`). */
+  accuracy: number;
+  /**
+   * Fraction of predictions equal to the class the test patch encodes: about 0.1 for a model that ignores the patch
+   * (the random y' matches the true class a tenth of the time), towards 1 for one that reads it.
+   */
+  decoyLabelRate: number;
+}
+
+/**
+ * Faithfulness of the evaluation CAMs on a subset of the test images (METHOD.md §7). With n = 0 (skipped) the three
+ * means are NaN, written as null in evaluation.json.
+ */
+export interface FaithfulnessEvaluation {
+  /** Images measured: evenly spaced over the evaluated test set. */
+  n: number;
+  /** K, the number of deletion/insertion steps. */
+  steps: number;
+  /** Deletion replaces pixels with black; insertion starts from this image. */
+  insertionStart: InsertionStart;
+  /** Mean deletion AUC (RISE), lower is better. */
+  deletionAuc: number;
+  /** Mean insertion AUC (RISE), higher is better. */
+  insertionAuc: number;
+  /** Average Drop (Chattopadhay 2018) as a fraction, lower is better. */
+  averageDrop: number;
+}
+
+/** Everything `evaluateModel` measures, JSON-able (the contents of evaluation.json). */
+export interface Evaluation {
+  dataset: string;
+  model: string;
+  /** The checkpoint file evaluated, or null for a model passed in memory. */
+  checkpoint: string | null;
+  /** Test images evaluated. */
+  n: number;
+  /** The class every evaluation CAM explains. */
+  camTarget: CamTarget;
+  accuracy: number;
+  /** Per class (by label); null for a class absent from the evaluated set. */
+  perClassAccuracy: (number | null)[];
+  /** Mean d(cam_i, mean CAM of its class) per distance; lower is more coherent. */
+  coherence: Record<Distance, ClassSummary>;
+  /** Mean d(cam_i, max-scaled mean training image of class y_i) per distance. */
+  reconstruction: Record<Distance, ClassSummary>;
+  /** Null for datasets without decoys. */
+  decoy: DecoyEvaluation | null;
+  faithfulness: FaithfulnessEvaluation;
+  figures: Figures;
+}
+
+/** The top-level keys of evaluation.json, in order. */
+export const EVALUATION_KEYS = [
+  'dataset', 'model', 'checkpoint', 'n', 'camTarget', 'accuracy', 'perClassAccuracy', 'coherence', 'reconstruction',
+  'decoy', 'faithfulness', 'figures',
+] as const;
