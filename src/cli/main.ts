@@ -1,10 +1,18 @@
 #!/usr/bin/env node
 import { benchCommand } from './bench-command.js';
 import { trainCommand } from './train-command.js';
+import { evaluateCommand } from './evaluate-command.js';
+import { experimentCommand } from './experiment-command.js';
+import { explainCommand } from './explain-command.js';
+import { reportCommand } from './report-command.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   train: { run: trainCommand, help: 'train a model with the Batch-CAM regularisers' },
+  evaluate: { run: evaluateCommand, help: 'accuracy, CAM coherence/reconstruction, decoy energy, faithfulness of a run (evaluation.json)' },
+  experiment: { run: experimentCommand, help: 'train and evaluate a grid of models × datasets × settings × seeds, aggregated with Welch tests' },
   bench: { run: benchCommand, help: 'throughput vs PyTorch, regulariser overhead, Batch-CAM vs the per-sample loop' },
+  explain: { run: explainCommand, help: 'CAM overlays (PNG) of test images or PNG files for a trained model' },
+  report: { run: reportCommand, help: 'one self-contained HTML report of a run or experiment directory' },
 };
 
 const USAGE = `batchcam — explanation-guided training with Batch-CAM (vectorised Grad-CAM) on libtorch

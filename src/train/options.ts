@@ -16,6 +16,7 @@ export interface TrainConfig {
   optimizer: 'adamw' | 'sgd';
   momentum: number;
   warmupSteps: number;
+  clipGradNorm: number;
   minLr: number;
   seed: number;
   threads: number;
@@ -67,6 +68,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'optimizer', flag: 'optimizer', kind: ['adamw', 'sgd'], def: 'adamw', help: 'optimiser' },
   { key: 'momentum', flag: 'momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'SGD momentum (nesterov off)' },
   { key: 'warmupSteps', flag: 'warmup-steps', kind: 'int', def: 100, min: 0, help: 'linear learning-rate warm-up steps before the cosine decay' },
+  { key: 'clipGradNorm', flag: 'clip-grad-norm', kind: 'number', def: 0, min: 0, help: 'rescale gradients whose global L2 norm exceeds this (0 = off)' },
   { key: 'minLr', flag: 'min-lr', kind: 'number', def: 0, min: 0, help: 'learning rate at the end of the cosine decay' },
   { key: 'seed', flag: 'seed', kind: 'int', def: 0, min: 0, help: 'seeds weights, data order, dropout' },
   { key: 'threads', flag: 'threads', kind: 'int', def: 2, min: 1, max: 256, help: 'libtorch intra-op threads' },

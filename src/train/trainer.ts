@@ -105,6 +105,14 @@ function gradNormSq(params: Tensor[]): number {
   });
 }
 
+/** Multiplies every gradient by `factor` in place (one fused call), as torch's clip_grad_norm_ does. */
+function scaleGrads(params: Tensor[], factor: number): void {
+  scope(() => {
+    const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+    noGrad(() => callOp('aten::_foreach_mul_.Scalar', grads, factor));
+  });
+}
+
 /**
  * Trains a model with the objective of METHOD.md §5 and writes the run directory. Deterministic for a seed:
  * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout from libtorch's generator,
@@ -177,6 +185,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         backward(terms.loss);
         const g = gradNormSq(params);
         if (!Number.isFinite(g)) throw new NonFiniteError(pos.step, 'gradient norm', g);
+        if (cfg.clipGradNorm > 0 && Math.sqrt(g) > cfg.clipGradNorm) scaleGrads(params, cfg.clipGradNorm / Math.sqrt(g));
         optimizer.step();
         return { ce, proto, batch, loss, correct: terms.correct.sum().item() };
       });

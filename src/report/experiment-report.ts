@@ -1,0 +1,213 @@
+import { basename } from 'node:path';
+import { camUri, figureClassCount, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
+import { el, esc, fmt, page } from './html.js';
+import {
+  readRun, resolveRunDir, type Aggregate, type AggregateMetricInfo, type AggregateRow, type MeanStd, type RunFiles, type TTest,
+} from './run-files.js';
+import { runClassNames } from './run-report.js';
+import { barChart, lineChart } from './svg-chart.js';
+
+/** The CE-only setting every regularised setting is tested against (METHOD.md §7), unless aggregate.json names another. */
+export const BASELINE_SETTING = 'ce';
+
+/** Columns shown for an aggregate.json without its own `metrics` list. */
+export const DEFAULT_METRICS: readonly AggregateMetricInfo[] = [
+  { key: 'accuracy', label: 'accuracy', better: 'higher' },
+  { key: 'coherenceSsim', label: 'coherence ssim', better: 'lower' },
+  { key: 'coherenceL1', label: 'coherence l1', better: 'lower' },
+  { key: 'coherenceL2', label: 'coherence l2', better: 'lower' },
+  { key: 'reconstructionSsim', label: 'reconstruction ssim', better: 'lower' },
+  { key: 'decoyEnergy', label: 'decoy energy', better: 'lower' },
+];
+
+/** '**' for p < 0.01, '*' for p < 0.05, '' otherwise (or without a test). */
+export function significanceMark(p: number | null | undefined): string {
+  if (typeof p !== 'number' || !Number.isFinite(p)) return '';
+  return p < 0.01 ? '**' : p < 0.05 ? '*' : '';
+}
+
+/** A row's mean ± std of `key`, or null. */
+export function metricOf(row: AggregateRow, key: string): MeanStd | null {
+  const v = row[key];
+  return v && typeof v === 'object' && typeof (v as MeanStd).mean === 'number' ? (v as MeanStd) : null;
+}
+
+/**
+ * "mean ± std" (scaled, e.g. ×100 for percentages) with the significance mark; the tooltip gives the test and the
+ * per-seed values. With `better` known, the mark says whether the difference is an improvement or not.
+ */
+export function meanStdCell(v: MeanStd | null | undefined, test?: TTest | null,
+  o: { scale?: number; digits?: number; better?: 'higher' | 'lower'; baseline?: string } = {}): string {
+  if (!v || typeof v.mean !== 'number') return '—';
+  const k = o.scale ?? 1;
+  const d = o.digits ?? 4;
+  const text = `${(k * v.mean).toFixed(d)}${typeof v.std === 'number' ? ` ± ${(k * v.std).toFixed(d)}` : ''}`;
+  const mark = significanceMark(test?.p);
+  const tips: string[] = [];
+  if (test && typeof test.p === 'number') tips.push(`Welch t = ${fmt(test.t, 3)}, p = ${test.p.toPrecision(3)} vs ${o.baseline ?? BASELINE_SETTING}`);
+  if (v.values?.length) tips.push(`seeds: ${v.values.map((x) => (k * x).toFixed(d)).join(', ')}`);
+  let cls = 'sig';
+  if (mark && o.better && typeof test?.t === 'number' && test.t !== 0) {
+    const improved = (test.t > 0) === (o.better === 'higher');
+    cls += improved ? ' better' : ' worse';
+    tips.push(improved ? 'significantly better' : 'significantly worse');
+  }
+  return el('span', { title: tips.length ? tips.join('; ') : null }, esc(text), mark ? el('span', { class: cls }, ` ${mark}`) : '');
+}
+
+function seedsText(s: AggregateRow['seeds']): { text: string; title: string | null } {
+  if (Array.isArray(s)) return { text: String(s.length), title: `seeds ${s.join(', ')}` };
+  return { text: typeof s === 'number' ? String(s) : '—', title: null };
+}
+
+/**
+ * The aggregate table: one row per (model, dataset, setting) with mean ± std over seeds of every metric some row
+ * has, marked * p < 0.05 / ** p < 0.01 in Welch's t-test against the baseline setting.
+ */
+export function aggregateTable(rows: readonly AggregateRow[], o: { metrics?: readonly AggregateMetricInfo[]; baseline?: string } = {}): string {
+  const baseline = o.baseline ?? BASELINE_SETTING;
+  const metrics = (o.metrics ?? DEFAULT_METRICS).filter((m) => rows.some((r) => metricOf(r, m.key)));
+  const arrow = (m: AggregateMetricInfo): string => (m.better === 'higher' ? ' ↑' : m.better === 'lower' ? ' ↓' : '');
+  const header = ['model', 'dataset', 'setting', 'seeds', ...metrics.map((m) => `${m.label ?? m.key}${m.key === 'accuracy' ? ' (%)' : ''}${arrow(m)}`)];
+  const body = rows.map((r) => {
+    const seeds = seedsText(r.seeds);
+    const vs = r.vsBaseline ?? null;
+    return el('tr', { 'data-setting': r.setting ?? '' },
+      el('td', {}, esc(r.model ?? '?')), el('td', {}, esc(r.dataset ?? '?')),
+      el('td', {}, esc(r.setting ?? '?'), r.setting === baseline ? el('span', { class: 'note' }, ' (baseline)') : ''),
+      el('td', { title: seeds.title }, esc(seeds.text)),
+      ...metrics.map((m) => el('td', { 'data-metric': m.key }, meanStdCell(metricOf(r, m.key), vs?.[m.key] ?? null,
+        { ...(m.key === 'accuracy' ? { scale: 100, digits: 2 } : {}), better: m.better, baseline }))));
+  });
+  return el('div', { class: 'scroll' }, el('table', { class: 'aggregate' },
+    el('thead', {}, el('tr', {}, ...header.map((h) => el('th', {}, esc(h))))), el('tbody', {}, ...body))) +
+    el('p', { class: 'note' }, `mean ± std over seeds (↑ higher is better, ↓ lower is better); * p &lt; 0.05, ** p &lt; 0.01 in Welch's t-test against the '${esc(baseline)}' setting of the same model and dataset (green: better, red: worse; hover for t, p and the per-seed values). Coherence and reconstruction are distances (ssim = 1 − SSIM): lower is closer.`);
+}
+
+/** A (model, dataset) block of rows, baseline first. */
+interface Group {
+  key: string;
+  model: string;
+  dataset: string;
+  rows: AggregateRow[];
+}
+
+function groups(rows: readonly AggregateRow[], baseline: string): Group[] {
+  const map = new Map<string, Group>();
+  for (const r of rows) {
+    const key = `${r.model ?? '?'} / ${r.dataset ?? '?'}`;
+    if (!map.has(key)) map.set(key, { key, model: r.model ?? '?', dataset: r.dataset ?? '?', rows: [] });
+    map.get(key)!.rows.push(r);
+  }
+  for (const g of map.values()) {
+    // Stable: the baseline first, the rest in aggregate.json order.
+    g.rows.sort((a, b) => Number(b.setting === baseline) - Number(a.setting === baseline));
+  }
+  return [...map.values()];
+}
+
+/** A setting with its first seed's run, read from disk (null run when it cannot be found). */
+interface SettingRun {
+  row: AggregateRow;
+  setting: string;
+  run: RunFiles | null;
+  runPath: string | null;
+}
+
+function firstRuns(dir: string, g: Group, missing: string[]): SettingRun[] {
+  return g.rows.map((row) => {
+    const runPath = row.runs?.[0] ?? null;
+    const resolved = runPath ? resolveRunDir(dir, runPath) : null;
+    if (runPath && !resolved) missing.push(runPath);
+    return { row, setting: row.setting ?? '?', run: resolved ? readRun(resolved) : null, runPath };
+  });
+}
+
+/**
+ * Side by side, for the first seed of each setting: per class the mean image, then each setting's prototype CAM
+ * (mean CAM) and its first sample overlay, so the baseline's explanations sit next to the regularised ones.
+ */
+function sideBySide(runs: readonly SettingRun[]): string {
+  const withFig = runs.filter((r) => r.run?.evaluation?.figures);
+  if (withFig.length === 0) return el('p', { class: 'note' }, 'No evaluation.json with figures among the first-seed runs.');
+  const ref = withFig[0]!.run!;
+  const names = runClassNames(ref);
+  const C = Math.max(names.length, ...withFig.map((r) => figureClassCount(r.run!.evaluation!)));
+  const header = el('tr', {}, el('th', {}, 'class'), el('th', {}, 'mean image'),
+    ...runs.map((r) => el('th', { title: r.runPath ?? '' }, esc(r.setting), r.runPath ? el('div', { class: 'note' }, esc(basename(r.runPath))) : '')));
+  const body: string[] = [];
+  for (let c = 0; c < C; c++) {
+    const meanImage = withFig.map((r) => r.run!.evaluation!.figures!.meanImages?.[c]).find((m) => m) ?? null;
+    body.push(el('tr', { 'data-class': c }, el('td', {}, esc(names[c] ?? String(c))), el('td', {}, tileOrGap(greyUri(meanImage), 'mean')),
+      ...runs.map((r) => {
+        const ev = r.run?.evaluation;
+        const f = ev?.figures;
+        if (!ev || !f) return el('td', {}, el('span', { class: 'note' }, 'no evaluation'));
+        const sample = f.samples?.find((s) => s.label === c);
+        return el('td', { class: 'imgs' }, tileOrGap(camUri(f.meanCams?.[c]), 'mean CAM'), sample ? sampleTile(ev, sample) : '');
+      })));
+  }
+  return legend() + el('table', { class: 'side-by-side figs' }, el('thead', {}, header), el('tbody', {}, ...body));
+}
+
+/** Test accuracy per epoch of each setting's first seed, in one chart. */
+function accuracyCurves(runs: readonly SettingRun[]): string {
+  const series = runs.filter((r) => r.run && r.run.metrics.length).map((r) => ({
+    name: r.setting,
+    points: r.run!.metrics.map((m, i) => [m.epoch ?? i + 1, m.testAccuracy ?? null] as const),
+  }));
+  if (series.length === 0) return '';
+  return lineChart(series, { title: 'Test accuracy per epoch (first seed of each setting)', xLabel: 'epoch', yLabel: 'accuracy' });
+}
+
+/**
+ * Decoy figures (DecoyMNIST/DecoyFMNIST): decoy energy mean ± std per setting, and each setting's sample
+ * overlays, where a shortcut shows as attention on the corner patch.
+ */
+function decoyFigures(g: Group, runs: readonly SettingRun[]): string {
+  const isDecoy = g.dataset.includes('decoy') || g.rows.some((r) => metricOf(r, 'decoyEnergy')) || runs.some((r) => r.run?.evaluation?.decoy);
+  if (!isDecoy) return '';
+  const bars = g.rows.map((r) => ({ label: r.setting ?? '?', value: metricOf(r, 'decoyEnergy')?.mean ?? null, error: metricOf(r, 'decoyEnergy')?.std ?? null }));
+  const uniform = runs.map((r) => r.run?.evaluation?.decoy?.uniformEnergy).find((u) => typeof u === 'number');
+  const rows = runs.map((r) => {
+    const ev = r.run?.evaluation;
+    const samples = ev?.figures?.samples ?? [];
+    // One sample per class: enough to see whether attention sits on the digit or on the patch.
+    const perClass = [...new Map(samples.map((s) => [s.label, s] as const)).values()];
+    return el('tr', {}, el('td', {}, esc(r.setting)), el('td', {}, fmt(ev?.decoy?.energy)),
+      el('td', { class: 'imgs' }, ev && perClass.length ? perClass.map((s) => sampleTile(ev, s)).join('') : el('span', { class: 'note' }, 'no samples')));
+  });
+  return el('h3', {}, 'Decoy: CAM mass on the corner patch') +
+    (bars.some((b) => b.value !== null) ? barChart(bars, { title: 'Decoy energy (mean ± std over seeds)', yLabel: 'energy' }) : '') +
+    (uniform !== undefined ? el('p', { class: 'note' }, `A uniform map puts ${fmt(uniform)} of its mass on the patch.`) : '') +
+    el('table', { class: 'decoy-samples figs' }, el('thead', {}, el('tr', {}, el('th', {}, 'setting'), el('th', {}, 'decoy energy (first seed)'), el('th', {}, 'sample overlays (first seed)'))),
+      el('tbody', {}, ...rows));
+}
+
+/** The body of an experiment report: aggregate table, then per (model, dataset) the curves, grids and decoy figures. */
+export function experimentReportBody(dir: string, agg: Aggregate, readWarnings: readonly string[] = []): string {
+  const rows = agg.rows ?? [];
+  const baseline = agg.baseline ?? BASELINE_SETTING;
+  const missing: string[] = [];
+  const blocks = groups(rows, baseline).map((g) => {
+    const runs = firstRuns(dir, g, missing);
+    return el('section', { class: 'group' }, el('h2', {}, esc(g.key)), accuracyCurves(runs),
+      el('h3', {}, `Explanations: ${esc(baseline)} vs regularised (first seed of each)`), sideBySide(runs), decoyFigures(g, runs));
+  });
+  const warn = [...readWarnings, ...(missing.length ? [`run directories not found: ${missing.join(', ')}`] : [])];
+  const failed = (agg.failed ?? []).map((f) => `${f.dir ?? '?'}: ${f.reason ?? 'failed'}`);
+  return [
+    el('h1', {}, `batchcam experiment${agg.name ? `: ${esc(agg.name)}` : ''}`),
+    el('p', { class: 'sub' }, esc(dir), ` · ${rows.length} rows · baseline '${esc(baseline)}'`),
+    warn.length ? el('div', { class: 'warn' }, esc(warn.join('; '))) : '',
+    el('h2', { id: 'aggregate' }, 'Results over seeds'),
+    rows.length ? aggregateTable(rows, { metrics: agg.metrics, baseline }) : el('p', { class: 'note' }, 'aggregate.json has no rows.'),
+    failed.length ? el('div', { class: 'warn failed' }, el('strong', {}, 'Runs left out (non-finite values): '), esc(failed.join('; '))) : '',
+    ...blocks,
+  ].join('\n');
+}
+
+/** An experiment's report as a complete HTML page. */
+export function experimentReport(dir: string, agg: Aggregate, readWarnings: readonly string[] = []): string {
+  return page(`batchcam — experiment ${agg.name ?? basename(dir)}`, experimentReportBody(dir, agg, readWarnings));
+}

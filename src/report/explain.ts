@@ -1,0 +1,71 @@
+import { fromArray, scope, softmax } from '../torch/index.js';
+import { batchCam } from '../cam/batch-cam.js';
+import type { CamNorm, CamTarget } from '../cam/options.js';
+import type { Classifier } from '../models/classifier.js';
+import { camRaster, greyRaster, overlayRaster } from './colormap.js';
+import { tileImages } from './image-grid.js';
+import type { RasterImage } from './png.js';
+
+/** What {@link explainImages} explains and how. */
+export interface ExplainOptions {
+  /** Target layer; default the model's. */
+  layer?: string;
+  /** Class each CAM explains: the prediction, or the label (needs labels). */
+  target: CamTarget;
+  /** Per-sample normalisation; default 'max', as in training. */
+  norm?: CamNorm;
+  /** Images per Batch-CAM call; default 64 (one autograd call per chunk). */
+  batchSize?: number;
+}
+
+/** Per image: its H·W CAM in [0,1], prediction, explained class and class probabilities. */
+export interface ImageExplanation {
+  cam: Float32Array;
+  pred: number;
+  target: number;
+  probabilities: number[];
+}
+
+/**
+ * Batch-CAM of n single-channel H×W images given in the model's input units (`x`, n·H·W values), in chunks.
+ * Runs the model in its current mode (callers put it in eval mode) and frees every tensor it makes.
+ */
+export function explainImages(model: Classifier, x: Float32Array, n: number, height: number, width: number,
+  labels: readonly number[] | null, o: ExplainOptions): ImageExplanation[] {
+  const hw = height * width;
+  if (x.length !== n * hw) throw new Error(`explainImages: ${x.length} values for ${n} images of ${height}×${width}`);
+  if (o.target === 'label' && (!labels || labels.length !== n)) throw new Error('explainImages: target "label" needs one label per image');
+  const bs = o.batchSize ?? 64;
+  const out: ImageExplanation[] = [];
+  for (let s = 0; s < n; s += bs) {
+    const e = Math.min(n, s + bs);
+    const chunk = scope(() => {
+      const xt = fromArray(x.slice(s * hw, e * hw), [e - s, 1, height, width]);
+      const yt = labels ? fromArray(BigInt64Array.from(labels.slice(s, e), (v) => BigInt(v)), [e - s]) : null;
+      // 'detached': inference needs the maps' values only, not a graph through α (same values, less memory).
+      const r = batchCam(model, xt, yt, { layer: o.layer, target: o.target, norm: o.norm ?? 'max', grad: 'detached' });
+      return {
+        cams: r.cams.detach().toFloat32(),
+        preds: r.logits.argmax(1).toArray(),
+        targets: r.targets.toArray(),
+        probs: softmax(r.logits.detach(), 1).toFloat32(),
+        classes: r.logits.shape[1]!,
+      };
+    });
+    for (let i = 0; i < e - s; i++) {
+      out.push({
+        cam: chunk.cams.slice(i * hw, (i + 1) * hw),
+        pred: chunk.preds[i]!,
+        target: chunk.targets[i]!,
+        probabilities: Array.from(chunk.probs.subarray(i * chunk.classes, (i + 1) * chunk.classes)),
+      });
+    }
+  }
+  return out;
+}
+
+/** One explanation figure: input | CAM (jet) | overlay, upscaled by `scale` with a white gap between. */
+export function explanationStrip(grey: ArrayLike<number>, cam: ArrayLike<number>, width: number, height: number, o: { scale?: number; alpha?: number } = {}): RasterImage {
+  return tileImages([greyRaster(grey, width, height), camRaster(cam, width, height), overlayRaster(grey, cam, width, height, o.alpha ?? 0.5)],
+    { scale: o.scale ?? 4, spacing: 2 });
+}
