@@ -1,6 +1,3 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /** Fetches a URL's bytes; injectable so tests (and offline machines) never touch the network. */
 export type Downloader = (url: string) => Promise<Uint8Array>;
@@ -15,19 +12,4 @@ export const fetchDownloader: Downloader = async (url) => {
   return new Uint8Array(await response.arrayBuffer());
 };
 
-/**
- * Writes `bytes` to `path` atomically: a temp file in the same directory,
- * then a rename, so an interrupted download never leaves a half file that a
- * later run would take for the real one.
- */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.${process.pid}.partial`);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
+export { writeFileAtomic } from '../nn/atomic-file.js';

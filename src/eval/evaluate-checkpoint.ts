@@ -1,9 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { setNumThreads } from '../torch/index.js';
-import { createModel } from '../models/registry.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
-import { CheckpointError, readCheckpoint, section } from '../train/checkpoint.js';
+import { loadTrainedModel } from '../train/trained-model.js';
 import type { TrainConfig } from '../train/options.js';
 import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
 import type { Evaluation } from './evaluation.js';
@@ -16,15 +13,6 @@ export interface EvaluateCheckpointOptions extends Omit<EvaluateOptions, 'bank' 
   dataDir?: string | null;
   /** An already loaded dataset matching the run's config and `testLimit` (the experiment grid reuses one). */
   data?: LoadedDataset;
-}
-
-/** A checkpoint.safetensors path, or a run directory holding one. */
-export function checkpointFile(path: string): string {
-  if (!existsSync(path)) throw new CheckpointError(`${path} does not exist; pass a checkpoint.safetensors written by \`batchcam train\` or its run directory`);
-  if (!statSync(path).isDirectory()) return path;
-  const f = join(path, 'checkpoint.safetensors');
-  if (!existsSync(f)) throw new CheckpointError(`${path} has no checkpoint.safetensors; pass a run directory written by \`batchcam train\``);
-  return f;
 }
 
 /** The dataset an evaluation of a run reads: the run's dataset, training subset and preprocessing, the chosen test subset. */
@@ -45,31 +33,18 @@ export function evaluationData(cfg: TrainConfig, o: { testLimit?: number | null;
  * left alone: evaluation draws no random numbers.
  */
 export async function evaluateCheckpoint(path: string, o: EvaluateCheckpointOptions = {}): Promise<{ evaluation: Evaluation; config: TrainConfig }> {
-  const file = checkpointFile(path);
-  const ck = readCheckpoint(file);
-  const cfg = ck.config;
+  const { model, config: cfg, bank, path: file } = loadTrainedModel(path);
   try {
     setNumThreads(cfg.threads);
     const data = o.data ?? (await evaluationData(cfg, o));
-    const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath });
-    try {
-      try {
-        model.loadStateDict(section(ck.tensors, 'model'));
-      } catch (e) {
-        throw new CheckpointError(`${file} does not fit model '${cfg.model}': ${(e as Error).message}`);
-      }
-      const bank = section(ck.tensors, 'bank');
-      const prototypes = bank.get('prototypes');
-      const evaluation = evaluateModel(model, data, {
-        ...o, layer: o.layer ?? cfg.camLayer ?? undefined, norm: o.norm ?? cfg.camNorm,
-        bank: prototypes ? { prototypes, initialized: bank.get('initialized') } : null,
-        dataset: cfg.dataset, model: cfg.model, checkpoint: file,
-      });
-      return { evaluation, config: cfg };
-    } finally {
-      model.dispose();
-    }
+    const evaluation = evaluateModel(model, data, {
+      ...o, layer: o.layer ?? cfg.camLayer ?? undefined, norm: o.norm ?? cfg.camNorm,
+      bank, dataset: cfg.dataset, model: cfg.model, checkpoint: file,
+    });
+    return { evaluation, config: cfg };
   } finally {
-    for (const t of ck.tensors.values()) t.dispose();
+    model.dispose();
+    bank?.prototypes.dispose();
+    bank?.initialized?.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { callOp, keep, noGrad, scope, type Tensor } from '../torch/index.js';
+import { keep, noGrad, scope, type Tensor } from '../torch/index.js';
 import { native } from '../torch/native.js';
 import { StateDictError } from './module.js';
 

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
+import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { dirname } from 'node:path';
 import { dtypeCode, type DType } from '../torch/dtype.js';
 import { native } from '../torch/native.js';
 import { Tensor } from '../torch/index.js';
@@ -106,25 +105,11 @@ export function serializeSafetensors(tensors: TensorSet, metadata?: Record<strin
  */
 export function saveSafetensors(path: string, tensors: TensorSet, metadata?: Record<string, string>): void {
   const bytes = serializeSafetensors(tensors, metadata, path);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o644);
-    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes);
   } catch (e) {
-    if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
-    try { unlinkSync(tmp); } catch { /* may not exist */ }
     throw new SafetensorsError(path, undefined, `cannot write: ${(e as Error).message}`, { cause: e });
   }
-  // Persist the rename itself; not possible on every platform, and the data is already safe.
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* best effort */ }
 }
 
 // ------------------------------------------------------------------------------------------- reading

@@ -15,4 +15,4 @@ export { runReport, runReportBody, runClassNames } from './run-report.js';
 export { experimentReport, experimentReportBody, aggregateTable, significanceMark, meanStdCell, metricOf, BASELINE_SETTING, DEFAULT_METRICS } from './experiment-report.js';
 export { buildReport, writeReport, ReportError, type BuiltReport } from './report.js';
 export { explainImages, explanationStrip, type ExplainOptions, type ImageExplanation } from './explain.js';
-export { loadTrainedModel, weightsFile, type LoadedModel } from './load-model.js';
+export { loadTrainedModel, weightsFile, type LoadedModel } from '../train/trained-model.js';

@@ -12,7 +12,7 @@ import { DataLoader } from '../data/loader.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
-import { writeFileAtomic } from '../data/download.js';
+import { writeFileAtomic } from '../nn/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
 import { emptySums, readCheckpoint, restoreCheckpoint, saveCheckpoint, type Position } from './checkpoint.js';
 import { NonFiniteError } from './non-finite.js';

@@ -17,7 +17,7 @@ let mods: {
   train: typeof import('../../src/train/trainer.js');
   cmd: typeof import('../../src/cli/explain-command.js');
   cam: typeof import('../../src/cam/batch-cam.js');
-  load: typeof import('../../src/report/load-model.js');
+  load: typeof import('../../src/train/trained-model.js');
   torch: typeof import('../../src/torch/index.js');
   data: typeof import('../../src/data/index.js');
 } | undefined;
@@ -26,7 +26,7 @@ try {
     train: await import('../../src/train/trainer.js'),
     cmd: await import('../../src/cli/explain-command.js'),
     cam: await import('../../src/cam/batch-cam.js'),
-    load: await import('../../src/report/load-model.js'),
+    load: await import('../../src/train/trained-model.js'),
     torch: await import('../../src/torch/index.js'),
     data: await import('../../src/data/index.js'),
   };

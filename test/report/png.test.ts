@@ -29,7 +29,10 @@ describe('crc32', () => {
 });
 
 describe('PNG encoder, checked by independent decoders', () => {
-  it('the Python oracle is available', () => assert.ok(pythonAvailable, 'no /usr/bin/python3'));
+  it('the Python oracles are available', () => {
+    assert.ok(pythonAvailable, 'no /usr/bin/python3');
+    assert.ok(pillowAvailable, 'apt-get install python3-pil');
+  });
   const cases: [string, RasterImage][] = [
     ['grey 28×28', testImage(28, 28, 1)],
     ['RGB 37×5 (odd width)', testImage(37, 5, 3, 7)],

@@ -5,8 +5,8 @@ import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
 import { datasetInfo, isDatasetName } from '../data/datasets.js';
 import { loadSafetensors } from '../nn/safetensors.js';
-import { CheckpointError, readCheckpoint, section } from '../train/checkpoint.js';
-import { resolveConfig, type TrainConfig } from '../train/options.js';
+import { CheckpointError, readCheckpoint, section } from './checkpoint.js';
+import { resolveConfig, type TrainConfig } from './options.js';
 
 /** A trained classifier ready for inference, with the configuration it was trained under. */
 export interface LoadedModel {
@@ -15,6 +15,8 @@ export interface LoadedModel {
   classNames: string[];
   /** The weights file actually read. */
   path: string;
+  /** The prototype bank a training checkpoint carries (caller disposes), else null. */
+  bank: { prototypes: Tensor; initialized: Tensor | undefined } | null;
 }
 
 /**
@@ -38,6 +40,7 @@ export function loadTrainedModel(path: string): LoadedModel {
   const { tensors, metadata } = loadSafetensors(file);
   let config: TrainConfig;
   let weights: Map<string, Tensor>;
+  let bank: Map<string, Tensor> = new Map();
   try {
     if (metadata.format === 'pytorch-state-dict' && metadata.config) {
       config = resolveConfig(JSON.parse(metadata.config) as Record<string, unknown>);
@@ -47,7 +50,8 @@ export function loadTrainedModel(path: string): LoadedModel {
       // readCheckpoint checks the format and explains a foreign file.
       const ck = readCheckpoint(file);
       config = ck.config;
-      for (const [k, t] of ck.tensors) if (!k.startsWith('model.')) t.dispose();
+      bank = section(ck.tensors, 'bank');
+      for (const [k, t] of ck.tensors) if (!k.startsWith('model.') && !k.startsWith('bank.')) t.dispose();
       weights = section(ck.tensors, 'model');
     }
   } catch (e) {
@@ -60,10 +64,17 @@ export function loadTrainedModel(path: string): LoadedModel {
   try {
     model.loadStateDict(weights);
   } catch (e) {
+    for (const t of bank.values()) t.dispose();
+    model.dispose();
     throw new CheckpointError(`${file} does not fit model '${config.model}': ${(e as Error).message}`);
   } finally {
     for (const t of weights.values()) t.dispose();
   }
   model.eval();
-  return { model, config, classNames: classNames.length ? classNames : Array.from({ length: 10 }, (_, i) => String(i)), path: file };
+  const prototypes = bank.get('prototypes');
+  return {
+    model, config, path: file,
+    classNames: classNames.length ? classNames : Array.from({ length: 10 }, (_, i) => String(i)),
+    bank: prototypes ? { prototypes, initialized: bank.get('initialized') } : null,
+  };
 }
