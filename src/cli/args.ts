@@ -59,7 +59,7 @@ export function parseArgs(argv: readonly string[], own: readonly FlagSpec[], wit
     if (isBool && value === undefined) value = negated ? 'false' : 'true';
     else if (negated) throw new OptionError(`--no-${key} takes no value`);
     if (value === undefined) {
-      value = argv[++i];
+      value = argv[i + 1]?.startsWith('--') ? undefined : argv[++i];
       if (value === undefined) throw new OptionError(`--${key} needs a value (${spec ? describeKind(spec) : f!.kind})`);
     }
     if (spec) options[spec.key] = coerceOption(spec, value);

@@ -101,7 +101,7 @@ export function restoreCheckpoint(ck: LoadedCheckpoint, parts: { model: Classifi
   try {
     parts.model.loadStateDict(section(ck.tensors, 'model'));
   } catch (e) {
-    throw new CheckpointError(`${path} does not fit model '${ck.config.model}': ${(e as Error).message}`);
+    throw new CheckpointError(`${path} holds a '${ck.config.model}' checkpoint that does not fit this ${parts.model.constructor.name} (${parts.model.numClasses} classes): ${(e as Error).message}`);
   }
   if (parts.optimizer) parts.optimizer.loadStateDict({ tensors: section(ck.tensors, 'optim'), scalars: ck.optimizerScalars });
   if (parts.bank) parts.bank.loadStateDict(section(ck.tensors, 'bank'));
