@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { AGGREGATE_METRICS, BASELINE_SETTING } from '../eval/aggregate.js';
 import { camUri, figureClassCount, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
 import { el, esc, fmt, page } from './html.js';
 import {
@@ -7,18 +8,9 @@ import {
 import { runClassNames } from './run-report.js';
 import { barChart, lineChart } from './svg-chart.js';
 
-/** The CE-only setting every regularised setting is tested against (METHOD.md §7), unless aggregate.json names another. */
-export const BASELINE_SETTING = 'ce';
-
-/** Columns shown for an aggregate.json without its own `metrics` list. */
-export const DEFAULT_METRICS: readonly AggregateMetricInfo[] = [
-  { key: 'accuracy', label: 'accuracy', better: 'higher' },
-  { key: 'coherenceSsim', label: 'coherence ssim', better: 'lower' },
-  { key: 'coherenceL1', label: 'coherence l1', better: 'lower' },
-  { key: 'coherenceL2', label: 'coherence l2', better: 'lower' },
-  { key: 'reconstructionSsim', label: 'reconstruction ssim', better: 'lower' },
-  { key: 'decoyEnergy', label: 'decoy energy', better: 'lower' },
-];
+/** The CE-only baseline and the columns of an aggregate.json without its own `metrics` list: the experiment's own. */
+export { BASELINE_SETTING };
+export const DEFAULT_METRICS: readonly AggregateMetricInfo[] = AGGREGATE_METRICS.map(({ key, label, better }) => ({ key, label, better }));
 
 /** '**' for p < 0.01, '*' for p < 0.05, '' otherwise (or without a test). */
 export function significanceMark(p: number | null | undefined): string {
