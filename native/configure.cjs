@@ -41,7 +41,16 @@ function findEnv(root) {
 const found = process.env.LIBTORCH ? findEnv(path.resolve(process.env.LIBTORCH)) : findDebian();
 if (!found) fail('libtorch was not found (no $LIBTORCH, and Debian\'s libtorch-dev is not installed).');
 
-const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
+const libs = [];
+// Debian's libtorch takes whichever libblas.so.3 the alternatives system points at, often OpenBLAS's pthread build,
+// whose own thread pool fights libtorch's OpenMP threads. Listing the OpenMP build first makes the loader bind
+// libblas.so.3 to it for libtorch as well (same soname). BATCHCAM_BLAS=system keeps the system's choice.
+const ompBlasDir = path.join(found.lib, 'openblas-openmp');
+if (!process.env.LIBTORCH && process.env.BATCHCAM_BLAS !== 'system' && fs.existsSync(path.join(ompBlasDir, 'libblas.so.3'))) {
+  const lapack = fs.existsSync(path.join(ompBlasDir, 'liblapack.so.3')) ? [path.join(ompBlasDir, 'liblapack.so.3')] : [];
+  libs.push('-Wl,--no-as-needed', path.join(ompBlasDir, 'libblas.so.3'), ...lapack, '-Wl,--as-needed', `-Wl,-rpath,${ompBlasDir}`);
+}
+libs.push('-ltorch', '-ltorch_cpu', '-lc10');
 if (fs.existsSync(path.join(found.lib, 'libtorch_cuda.so'))) {
   // Nothing references libtorch_cuda's symbols directly; keep it linked so CUDA kernels register.
   libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');

@@ -4,14 +4,15 @@ import type { Classifier } from '../models/classifier.js';
 import { batchCam } from '../cam/batch-cam.js';
 import { gradCamLoop } from '../cam/grad-cam-loop.js';
 import { batchCamLoss } from '../losses/batch-cam-loss.js';
-import { prototypeLoss } from '../losses/prototype-loss.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
+import { objective } from '../train/objective.js';
+import { resolveConfig } from '../train/options.js';
 
 /** A benchmark mode: what one timed step does. */
 export type BenchMode =
   | 'train' // CE + Adam, as torch_reference.py 'train'
   | 'cam2' | 'cam1' // CE + the reference's Batch-CAM L2 regulariser (min-max, no upsampling, attached class mean), second order / detached
-  | 'full2' | 'full1' // CE + Prototype + Batch-CAM losses as batchcam trains them (SSIM, upsampled, max-normalised)
+  | 'full2' | 'full1' // the training objective with both regularisers (SSIM, upsampled, max-normalised), second order / detached
   | 'infer' // eval-mode forward without autograd
   | 'explain-batch' | 'explain-loop'; // 64 explanations: Batch-CAM vs the per-sample loop
 
@@ -37,13 +38,11 @@ export function makeStep(model: Classifier, mode: BenchMode, layer: string, batc
         return crossEntropy(logits, y).add(batchCamLoss(cams, y, 'l2', { target: 'attached' }), lam);
       });
     case 'full2':
-    case 'full1':
-      return () => trainStep(() => {
-        const { cams, logits } = batchCam(model, x, y, { layer, grad: mode === 'full2' ? 'second-order' : 'detached' });
-        const loss = crossEntropy(logits, y).add(prototypeLoss(cams, y, bank, 'ssim'), lam).add(batchCamLoss(cams, y, 'ssim'), lam);
-        bank.update(cams, y);
-        return loss;
-      });
+    case 'full1': {
+      // Exactly the training objective (trainer's code path), with both regularisers on.
+      const cfg = resolveConfig({ lambdaProto: lam, lambdaBatch: lam, camLayer: layer, camGrad: mode === 'full2' ? 'second-order' : 'detached' });
+      return () => trainStep(() => objective(model, x, y, cfg, bank, 0).loss);
+    }
     case 'infer':
       return () => scope(() => {
         model.eval();

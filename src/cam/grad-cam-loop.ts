@@ -4,8 +4,9 @@ import { camFromWeights } from './cam-map.js';
 import type { CamOptions } from './options.js';
 
 /**
- * The "old method": Grad-CAM one sample at a time, one backward pass per image (the gradient of z[i, tᵢ] alone),
- * over a single forward pass so that dropout masks and batch statistics are the ones Batch-CAM sees.
+ * The "old method": Grad-CAM one sample at a time, one full backward pass per image (the gradient of z[i, tᵢ] alone,
+ * taken through the whole network as `score.backward()` with a hook on the target layer does), over a single forward
+ * pass so that dropout masks and batch statistics are the ones Batch-CAM sees.
  * Kept as the correctness oracle of `batchCam` and as the speed baseline of the benchmark; not for training.
  */
 export function gradCamLoop(model: Classifier, x: Tensor, labels: Tensor | null, o: CamOptions = {}): { cams: Tensor; targets: Tensor } {
@@ -16,10 +17,13 @@ export function gradCamLoop(model: Classifier, x: Tensor, labels: Tensor | null,
   const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
   const t = targets.toArray();
   const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;
+  const params = model.parameters().filter((p) => p.requiresGrad);
   const maps: Tensor[] = [];
   for (let i = 0; i < t.length; i++) {
     const zi = logits.select(0, i).select(0, t[i]!);
-    const [g] = grad(zi, [activation], { retainGraph: true });
+    // A hook-based backward() runs through the whole network (every parameter's gradient), not just down to A.
+    const [g, ...paramGrads] = grad(zi, [activation, ...params], { retainGraph: true, allowUnused: true });
+    for (const pg of paramGrads) pg?.dispose();
     const gi = g!.slice(0, i, i + 1);
     const alpha = gi.mean([2, 3], true);
     const ai = activation.slice(0, i, i + 1).detach();
