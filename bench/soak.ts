@@ -36,6 +36,7 @@ const t0 = performance.now();
 for (let epoch = 0; step < steps; epoch++) {
   for (const plain of loader.batches(epoch)) {
     if (step >= steps) break;
+    if (step % 16 === 0) await T.yieldToEventLoop();
     T.scope(() => {
       const b = toTensorBatch(plain);
       const terms = objective(model, b.x, b.y, cfg, bank, 0);

@@ -39,3 +39,11 @@ export function cudaAvailable(): boolean {
 export function torchConfig(): { version: string; parallel: string; mkldnn: boolean; cuda: boolean } {
   return native.config();
 }
+
+/**
+ * Lets the event loop turn once. Node runs N-API finalizers (which free each tensor wrapper's small native record)
+ * from the event loop, so a long synchronous loop should await this every few steps or native memory creeps up.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,5 +1,5 @@
 import {
-  backward, callOp, crossEntropy, manualSeed, noGrad, scope, setNumThreads, stack, type Tensor,
+  backward, callOp, crossEntropy, manualSeed, noGrad, scope, setNumThreads, stack, yieldToEventLoop, type Tensor,
 } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import { CosineSchedule } from '../nn/cosine-schedule.js';
@@ -170,6 +170,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         checkpoint();
         return { config: cfg, model, bank, history, paths, data, position: pos };
       }
+      if (pos.step % 16 === 0) await yieldToEventLoop();
       optimizer.lr = schedule.lrAt(pos.step);
       const v = scope(() => {
         const b = toTensorBatch(plain);
