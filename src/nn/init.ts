@@ -3,8 +3,10 @@ import { rand, randn, type Tensor } from '../torch/index.js';
 /** U(−bound, bound): PyTorch's default for Conv2d/Linear is bound = 1/√fan_in (kaiming_uniform with a=√5). */
 export function uniform(shape: readonly number[], bound: number): Tensor {
   const u = rand(shape);
-  const t = u.mul(2 * bound).sub(bound);
+  const scaled = u.mul(2 * bound);
+  const t = scaled.sub(bound);
   u.dispose();
+  scaled.dispose();
   return t;
 }
 

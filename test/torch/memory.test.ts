@@ -18,6 +18,7 @@ test('1,000 SimpleCNN training steps keep the live-tensor count constant and RSS
     return loss.item();
   });
   for (let i = 0; i < 50; i++) step(); // warm-up: optimiser state and allocator pools exist from here on
+  await T.yieldToEventLoop();
   const live = T.liveTensors();
   const rss = process.memoryUsage().rss;
   let first = NaN;
