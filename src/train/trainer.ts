@@ -95,9 +95,14 @@ export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSi
   return { accuracy: correct / data.test.n, loss: loss / data.test.n };
 }
 
+/** The gradients that exist (wrappers owned by the caller's scope). */
+function presentGrads(params: Tensor[]): Tensor[] {
+  return params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+}
+
 /** Sum of squared gradient norms via one fused call; NaN/Inf anywhere makes it non-finite. */
 function gradNormSq(params: Tensor[]): number {
-  const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  const grads = presentGrads(params);
   if (grads.length === 0) return 0;
   return scope(() => {
     const norms = callOp('aten::_foreach_norm.Scalar', grads, 2) as Tensor[];
@@ -108,7 +113,7 @@ function gradNormSq(params: Tensor[]): number {
 /** Multiplies every gradient by `factor` in place (one fused call), as torch's clip_grad_norm_ does. */
 function scaleGrads(params: Tensor[], factor: number): void {
   scope(() => {
-    const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+    const grads = presentGrads(params);
     noGrad(() => callOp('aten::_foreach_mul_.Scalar', grads, factor));
   });
 }
