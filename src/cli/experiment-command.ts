@@ -7,15 +7,17 @@ const FLAGS: FlagSpec[] = [
   { flag: 'config', kind: 'string', def: null, help: 'grid JSON file (required; format below)' },
   { flag: 'out', kind: 'string', def: null, help: 'experiment directory (default experiments/<grid name>)' },
   { flag: 'quiet', kind: 'bool', def: false, help: 'no training progress bars, only one line per run' },
+  { flag: 'reevaluate', kind: 'bool', def: false, help: 'evaluate finished runs again from their checkpoints (no training), e.g. after changing the grid\'s "evaluate" options' },
 ];
 
-export const EXPERIMENT_USAGE = `Usage: batchcam experiment --config grid.json [--out DIR]
+export const EXPERIMENT_USAGE = `Usage: batchcam experiment --config grid.json [--out DIR] [--quiet] [--reevaluate]
 
 Trains and evaluates every (model × dataset × setting × seed) of a grid into <out>/<model>/<dataset>/<setting>/seed<k>/
 (config.json, metrics.jsonl, checkpoint.safetensors, evaluation.json, …), then writes <out>/aggregate.json and
 aggregate.md: per (model, dataset, setting) mean ± std over seeds of accuracy, coherence (ssim, l1, l2),
-reconstruction, decoy energy and faithfulness, with Welch's t-test of each setting against the setting named 'ce'.
-Run it again after an interruption: finished runs are skipped and a half-done run resumes from its checkpoint.
+reconstruction, map coverage and contrast, decoy energy and faithfulness, with Welch's t-test of each setting against
+the setting named 'ce'. Run it again after an interruption: finished runs are skipped and a half-done run resumes from
+its checkpoint; --reevaluate evaluates the finished runs again without training them.
 
 Grid file:
   {
@@ -43,6 +45,6 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const { grid, runs } = readGrid(config);
   const out = (flags.out as string | undefined) ?? join('experiments', grid.name);
   console.log(`experiment '${grid.name}': ${runs.length} runs into ${out}`);
-  const agg = await runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true });
+  const agg = await runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true, reevaluate: flags.reevaluate === true });
   console.log(`aggregate of ${agg.rows.length} settings written to ${join(out, 'aggregate.json')} and aggregate.md`);
 }

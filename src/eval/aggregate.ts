@@ -8,14 +8,15 @@ export const BASELINE_SETTING = 'ce';
 export interface AggregateMetric {
   key: MetricKey;
   label: string;
-  better: 'higher' | 'lower';
+  /** null: neither direction is better in itself (map coverage). */
+  better: 'higher' | 'lower' | null;
   get: (e: Evaluation) => number | null;
 }
 
 /** Keys of the aggregated metrics, as they appear in aggregate.json rows. */
 export type MetricKey =
   | 'accuracy' | 'coherenceSsim' | 'coherenceL1' | 'coherenceL2' | 'reconstructionSsim' | 'reconstructionL1'
-  | 'reconstructionL2' | 'decoyEnergy' | 'deletionAuc' | 'insertionAuc' | 'averageDrop';
+  | 'reconstructionL2' | 'mapCoverage' | 'mapContrast' | 'decoyEnergy' | 'deletionAuc' | 'insertionAuc' | 'averageDrop';
 
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -28,6 +29,9 @@ export const AGGREGATE_METRICS: readonly AggregateMetric[] = [
   { key: 'reconstructionSsim', label: 'reconstruction ssim', better: 'lower', get: (e) => finite(e.reconstruction.ssim.mean) },
   { key: 'reconstructionL1', label: 'reconstruction l1', better: 'lower', get: (e) => finite(e.reconstruction.l1.mean) },
   { key: 'reconstructionL2', label: 'reconstruction l2', better: 'lower', get: (e) => finite(e.reconstruction.l2.mean) },
+  { key: 'mapCoverage', label: 'map coverage', better: null, get: (e) => finite(e.maps?.coverage.mean) },
+  // Higher is better only up to a point (noise has contrast too), but 0 flags the collapsed maps the losses can reach.
+  { key: 'mapContrast', label: 'map contrast', better: 'higher', get: (e) => finite(e.maps?.contrast.mean) },
   { key: 'decoyEnergy', label: 'decoy energy', better: 'lower', get: (e) => finite(e.decoy?.energy) },
   { key: 'deletionAuc', label: 'deletion AUC', better: 'lower', get: (e) => finite(e.faithfulness.deletionAuc) },
   { key: 'insertionAuc', label: 'insertion AUC', better: 'higher', get: (e) => finite(e.faithfulness.insertionAuc) },
@@ -79,7 +83,7 @@ interface AggregateRowBase {
 export interface AggregateCore {
   name: string;
   baseline: string;
-  metrics: { key: MetricKey; label: string; better: 'higher' | 'lower' }[];
+  metrics: { key: MetricKey; label: string; better: 'higher' | 'lower' | null }[];
   rows: AggregateRow[];
   /** Runs that stopped on non-finite values (a diverging setting), left out of the rows. */
   failed: { dir: string; reason: string }[];
@@ -152,7 +156,7 @@ const pText = (t: TTest | null | undefined): string => (t ? ` (p=${t.p < 1e-4 ? 
  */
 export function aggregateMarkdown(a: AggregateCore): string {
   const shown = AGGREGATE_METRICS.filter((m) => a.rows.some((r) => r[m.key] !== null));
-  const head = ['model', 'dataset', 'setting', 'seeds', ...shown.map((m) => `${m.label}${m.key === 'accuracy' ? ' (%)' : ''} ${m.better === 'higher' ? '↑' : '↓'}`)];
+  const head = ['model', 'dataset', 'setting', 'seeds', ...shown.map((m) => `${m.label}${m.key === 'accuracy' ? ' (%)' : ''} ${m.better === 'higher' ? '↑' : m.better === 'lower' ? '↓' : ''}`.trimEnd())];
   const lines = [
     `# ${a.name}`,
     '',

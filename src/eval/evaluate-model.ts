@@ -15,6 +15,7 @@ import { decoyEnergy } from './decoy-energy.js';
 import { deletionInsertion, type InsertionStart } from './deletion-insertion.js';
 import type { DecoyEvaluation, Evaluation, FaithfulnessEvaluation, Figures } from './evaluation.js';
 import { figureSamples, mapRows, pickSamples } from './figures.js';
+import { mapShape } from './map-shape.js';
 import { reconstruction } from './reconstruction.js';
 
 /** Options of {@link evaluateModel}; defaults in brackets. */
@@ -128,7 +129,7 @@ function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseli
 
 /**
  * Evaluates a classifier and its explanations on `data.test` (METHOD.md §7) and returns evaluation.json's object:
- * accuracy (overall, per class); coherence and reconstruction for l1, l2 and ssim; decoy energy and accuracy on decoy
+ * accuracy (overall, per class); coherence and reconstruction for l1, l2 and ssim; map coverage and contrast; decoy energy and accuracy on decoy
  * datasets; deletion/insertion AUC and Average Drop on `faithfulnessN` images; and the report's figure data.
  * Batch-CAM runs in eval mode on batches of 128 inside `scope()`, explaining the predicted class unless `camTarget`
  * says 'label'. The model is left in eval mode. Deterministic: no randomness is drawn.
@@ -150,6 +151,8 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
     const meanImages = meanTrainImages(data.train, numClasses);
     const coh = coherence(pass.cams, labels, numClasses, DISTANCES);
     const rec = reconstruction(pass.cams, labels, meanImages, numClasses, DISTANCES);
+    const shape = mapShape(pass.cams);
+    const maps = { coverage: summarizeByClass(shape.coverage, labels, numClasses), contrast: summarizeByClass(shape.contrast, labels, numClasses) };
 
     let decoy: DecoyEvaluation | null = null;
     if (test.decoy) {
@@ -194,6 +197,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       perClassAccuracy: acc.perClass,
       coherence: coh,
       reconstruction: rec,
+      maps,
       decoy,
       faithfulness: faith,
       figures,

@@ -83,6 +83,11 @@ export interface Evaluation {
   coherence: Record<Distance, ClassSummary>;
   /** Mean d(cam_i, max-scaled mean training image of class y_i) per distance. */
   reconstruction: Record<Distance, ClassSummary>;
+  /**
+   * Shape of the evaluation CAMs, so that a low coherence distance can be told from a collapsed map: coverage is the
+   * mean map value (1 = uniform, 0 = empty), contrast the spatial standard deviation (0 = flat).
+   */
+  maps: { coverage: ClassSummary; contrast: ClassSummary };
   /** Null for datasets without decoys. */
   decoy: DecoyEvaluation | null;
   faithfulness: FaithfulnessEvaluation;
@@ -92,5 +97,5 @@ export interface Evaluation {
 /** The top-level keys of evaluation.json, in order. */
 export const EVALUATION_KEYS = [
   'dataset', 'model', 'checkpoint', 'n', 'camTarget', 'accuracy', 'perClassAccuracy', 'coherence', 'reconstruction',
-  'decoy', 'faithfulness', 'figures',
+  'maps', 'decoy', 'faithfulness', 'figures',
 ] as const;

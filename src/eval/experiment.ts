@@ -143,6 +143,11 @@ export interface ExperimentOptions {
   outDir: string;
   /** No training progress bars. */
   quiet?: boolean;
+  /**
+   * Evaluate finished runs again from their checkpoints (no training), rewriting evaluation.json: for when the
+   * evaluator or the grid's `evaluate` options changed after the runs were trained.
+   */
+  reevaluate?: boolean;
   /** One line per run event (default: console.log). */
   log?: (line: string) => void;
 }
@@ -207,7 +212,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
     const dir = join(o.outDir, run.dir);
     const tag = `[${i + 1}/${runs.length}] ${run.dir}`;
     const evalPath = join(dir, 'evaluation.json');
-    if (existsSync(evalPath)) {
+    if (existsSync(evalPath) && !o.reevaluate) {
       log(`${tag}: done, skipped`);
       continue;
     }
@@ -216,22 +221,27 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       continue;
     }
     const cfg = run.config;
-    const resume = existsSync(join(dir, 'checkpoint.safetensors'));
-    log(`${tag}: ${resume ? 'resuming from its checkpoint' : 'training'}`);
     const t0 = performance.now();
-    let trainSeconds: number | null = null;
-    try {
-      const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir], () => loadConfigData(cfg));
-      const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data });
-      // Training time summed over epochs (and so over resumed invocations), not this call's wall clock.
-      trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);
-      result.model.dispose();
-      result.bank?.dispose();
-    } catch (e) {
-      if ((e as Error).name !== 'NonFiniteError') throw e;
-      writeJson(join(dir, 'failed.json'), { reason: (e as Error).message } satisfies RunFailure);
-      log(`${tag}: FAILED (${(e as Error).message}); recorded in failed.json, going on`);
-      continue;
+    let trainSeconds: number | null;
+    if (existsSync(evalPath)) {
+      log(`${tag}: evaluating again`);
+      trainSeconds = readJson<RunTiming>(join(dir, 'timing.json'))?.trainSeconds ?? null;
+    } else {
+      const resume = existsSync(join(dir, 'checkpoint.safetensors'));
+      log(`${tag}: ${resume ? 'resuming from its checkpoint' : 'training'}`);
+      try {
+        const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir], () => loadConfigData(cfg));
+        const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data });
+        // Training time summed over epochs (and so over resumed invocations), not this call's wall clock.
+        trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);
+        result.model.dispose();
+        result.bank?.dispose();
+      } catch (e) {
+        if ((e as Error).name !== 'NonFiniteError') throw e;
+        writeJson(join(dir, 'failed.json'), { reason: (e as Error).message } satisfies RunFailure);
+        log(`${tag}: FAILED (${(e as Error).message}); recorded in failed.json, going on`);
+        continue;
+      }
     }
     const t1 = performance.now();
     const testLimit = grid.evaluate.testLimit ?? null;
@@ -244,8 +254,8 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
     writeJson(join(dir, 'timing.json'), { trainSeconds, evalSeconds: (performance.now() - t1) / 1000 } satisfies RunTiming);
     // evaluation.json last: its presence is what marks the run as finished.
     writeJson(evalPath, evaluation);
-    log(`${tag}: accuracy ${(100 * evaluation.accuracy).toFixed(2)}%, coherence ssim ${evaluation.coherence.ssim.mean.toFixed(4)} ` +
-      `(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    log(`${tag}: accuracy ${(100 * evaluation.accuracy).toFixed(2)}%, coherence ssim ${evaluation.coherence.ssim.mean.toFixed(4)}, ` +
+      `map contrast ${evaluation.maps.contrast.mean.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   }
   const agg = collectAggregate(grid, runs, o.outDir);
   writeJson(join(o.outDir, 'aggregate.json'), agg);

@@ -28,7 +28,8 @@ export function formatEvaluation(ev: Evaluation): string {
   const lines = [
     `${ev.model} on ${ev.dataset}: ${ev.n} test images, CAMs explain the ${ev.camTarget === 'pred' ? 'predicted' : 'true'} class` +
       (ev.checkpoint ? ` (${ev.checkpoint})` : ''),
-    `accuracy ${pct(ev.accuracy)}`,
+    `accuracy ${pct(ev.accuracy)}; CAM coverage ${num(ev.maps.coverage.mean)} (mean value: 1 = uniform, 0 = empty), ` +
+      `contrast ${num(ev.maps.contrast.mean)} (spatial std: 0 = flat)`,
     '',
     table(rows),
     '',

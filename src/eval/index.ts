@@ -1,5 +1,5 @@
 /**
- * Evaluation (METHOD.md §7): metrics as functions over tensors (coherence, reconstruction, decoy energy,
+ * Evaluation (METHOD.md §7): metrics as functions over tensors (coherence, reconstruction, map shape, decoy energy,
  * deletion/insertion AUC, Average Drop), statistics over seeds (mean ± std, Welch's t), `evaluateModel` producing
  * evaluation.json, and the experiment grid with its aggregate.
  */
@@ -10,6 +10,7 @@ export { distanceToClassReference, DISTANCE_CHUNK } from './class-distance.js';
 export { coherence, coherenceDistances } from './coherence.js';
 export { reconstruction, reconstructionDistances } from './reconstruction.js';
 export { decoyEnergy } from './decoy-energy.js';
+export { mapShape, type MapShape } from './map-shape.js';
 export { classProbability, blackValue } from './class-probability.js';
 export {
   deletionInsertion, saliencyRanks, trapezoidAuc, blurImages, INSERTION_STARTS,

@@ -10,7 +10,7 @@ import { barChart, lineChart } from './svg-chart.js';
 
 /** The CE-only baseline and the columns of an aggregate.json without its own `metrics` list: the experiment's own. */
 export { BASELINE_SETTING };
-export const DEFAULT_METRICS: readonly AggregateMetricInfo[] = AGGREGATE_METRICS.map(({ key, label, better }) => ({ key, label, better }));
+export const DEFAULT_METRICS: readonly AggregateMetricInfo[] = AGGREGATE_METRICS.map(({ key, label, better }) => ({ key, label, ...(better ? { better } : {}) }));
 
 /** '**' for p < 0.01, '*' for p < 0.05, '' otherwise (or without a test). */
 export function significanceMark(p: number | null | undefined): string {
@@ -29,7 +29,7 @@ export function metricOf(row: AggregateRow, key: string): MeanStd | null {
  * per-seed values. With `better` known, the mark says whether the difference is an improvement or not.
  */
 export function meanStdCell(v: MeanStd | null | undefined, test?: TTest | null,
-  o: { scale?: number; digits?: number; better?: 'higher' | 'lower'; baseline?: string } = {}): string {
+  o: { scale?: number; digits?: number; better?: 'higher' | 'lower' | null; baseline?: string } = {}): string {
   if (!v || typeof v.mean !== 'number') return '—';
   const k = o.scale ?? 1;
   const d = o.digits ?? 4;

@@ -5,13 +5,15 @@ const DISTANCES = ['l1', 'l2', 'ssim'] as const;
 
 /**
  * The headline numbers of evaluation.json (METHOD.md §7): accuracy, coherence and reconstruction means per
- * distance, decoy energy and accuracy, faithfulness. Missing parts show as '—' rather than vanish, so two
+ * distance, map coverage and contrast, decoy energy and accuracy, faithfulness. Missing parts show as '—' rather than vanish, so two
  * reports always line up.
  */
 export function summaryTable(ev: Evaluation): string {
   const rows: string[][] = [['test accuracy', pct(ev.accuracy)]];
   for (const d of DISTANCES) rows.push([`coherence ${d} (mean over classes)`, fmt(ev.coherence?.[d]?.mean)]);
   for (const d of DISTANCES) rows.push([`reconstruction ${d} (mean over classes)`, fmt(ev.reconstruction?.[d]?.mean)]);
+  rows.push(['map coverage (mean CAM value; 1 = uniform map, 0 = empty)', fmt(ev.maps?.coverage?.mean)]);
+  rows.push(['map contrast (spatial std of a CAM; 0 = flat map)', fmt(ev.maps?.contrast?.mean)]);
   if (ev.decoy) {
     rows.push(['decoy energy (CAM mass in the patch; lower is better)', fmt(ev.decoy.energy)]);
     rows.push(['decoy energy of a uniform map (reference)', fmt(ev.decoy.uniformEnergy)]);

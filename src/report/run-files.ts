@@ -51,6 +51,7 @@ export interface Evaluation {
   perClassAccuracy?: (number | null)[];
   coherence?: Partial<Record<'l1' | 'l2' | 'ssim', PerClassMetric>>;
   reconstruction?: Partial<Record<'l1' | 'l2' | 'ssim', PerClassMetric>>;
+  maps?: Partial<Record<'coverage' | 'contrast', PerClassMetric>>;
   decoy?: {
     energy?: number; accuracy?: number; energyPerClass?: (number | null)[]; uniformEnergy?: number; decoyLabelRate?: number;
   } | null;
@@ -85,7 +86,7 @@ export interface TTest {
 export interface AggregateMetricInfo {
   key: string;
   label?: string;
-  better?: 'higher' | 'lower';
+  better?: 'higher' | 'lower' | null;
 }
 
 /**

@@ -12,6 +12,7 @@ function fakeEval(acc: number, cohSsim: number, energy: number | null): Evaluati
     dataset: 'x', model: 'm', checkpoint: null, n: 10, camTarget: 'pred', accuracy: acc, perClassAccuracy: [acc],
     coherence: { l1: s(cohSsim / 2), l2: s(cohSsim / 4), ssim: s(cohSsim) },
     reconstruction: { l1: s(0.1), l2: s(0.01), ssim: s(0.5) },
+    maps: { coverage: s(0.3), contrast: s(0.2) },
     decoy: energy === null ? null : { energy, energyPerClass: [energy], uniformEnergy: 16 / 784, accuracy: acc, decoyLabelRate: 0.1 },
     faithfulness: { n: 0, steps: 28, insertionStart: 'blur', deletionAuc: NaN, insertionAuc: NaN, averageDrop: NaN },
     figures: { classNames: ['a'], meanImages: [], meanCams: [], bankPrototypes: null, samples: [], misclassified: [] },

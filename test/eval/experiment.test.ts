@@ -20,8 +20,8 @@ const GRID = {
 };
 const RUNS = ['ce/seed0', 'ce/seed1', 'proto/seed0', 'proto/seed1'].map((r) => join('simplecnn', 'mnist', r));
 
-function runGrid(config: string, out: string): string {
-  const r = spawnSync(process.execPath, [MAIN, 'experiment', '--config', config, '--out', out, '--quiet'], { encoding: 'utf8' });
+function runGrid(config: string, out: string, ...extra: string[]): string {
+  const r = spawnSync(process.execPath, [MAIN, 'experiment', '--config', config, '--out', out, '--quiet', ...extra], { encoding: 'utf8' });
   assert.equal(r.status, 0, `experiment failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -98,6 +98,19 @@ test('a grid killed mid-run resumes without redoing finished runs and ends with 
     // A third invocation has nothing left to do.
     const again = runGrid(config, cut);
     assert.equal((again.match(/done, skipped/g) ?? []).length, 4);
+
+    // --reevaluate evaluates every finished run again from its checkpoint without training: the checkpoint and the
+    // training log stay untouched and, evaluation being deterministic, evaluation.json comes out the same.
+    const ckpt = join(cut, RUNS[3]!, 'checkpoint.safetensors');
+    const before = { ckpt: statSync(ckpt).mtimeMs, log: readFileSync(join(cut, RUNS[3]!, 'metrics.jsonl'), 'utf8'),
+      evaluation: readFileSync(join(cut, RUNS[3]!, 'evaluation.json'), 'utf8') };
+    const re = runGrid(config, cut, '--reevaluate');
+    assert.equal((re.match(/evaluating again/g) ?? []).length, 4, re);
+    assert.doesNotMatch(re, /training|resuming/);
+    assert.equal(statSync(ckpt).mtimeMs, before.ckpt);
+    assert.equal(readFileSync(join(cut, RUNS[3]!, 'metrics.jsonl'), 'utf8'), before.log);
+    assert.equal(readFileSync(join(cut, RUNS[3]!, 'evaluation.json'), 'utf8'), before.evaluation);
+    assert.deepEqual(withoutTiming(join(cut, 'aggregate.json')), withoutTiming(join(whole, 'aggregate.json')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

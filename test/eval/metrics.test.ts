@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
 import {
-  averageDrop, blurImages, classMeans, coherence, coherenceDistances, decoyEnergy, deletionInsertion, reconstruction,
+  averageDrop, blurImages, classMeans, coherence, coherenceDistances, decoyEnergy, deletionInsertion, mapShape, reconstruction,
   saliencyRanks, scaleByMax, summarizeByClass, trapezoidAuc,
 } from '../../src/eval/index.js';
 import { distance } from '../../src/losses/distance.js';
@@ -39,6 +39,28 @@ test('decoy energy: all mass in the patch is 1, uniform is 16/784, half in is 1/
     assert.equal(e[3], 0);
     // N×H×W masks work the same.
     close(decoyEnergy(cams, masks.reshape([4, H, W])).toArray()[1]!, 16 / 784, 1e-12);
+  });
+});
+
+test('map shape: uniform and empty maps have contrast 0, a half-on map coverage 1/2 and contrast 1/2', () => {
+  T.scope(() => {
+    const cams = maps(4, (i, r, c) => {
+      if (i === 0) return 1; // uniform after max normalisation: the SSIM losses' trivial minimiser
+      if (i === 1) return 0; // empty: the L1/L2 losses' trivial minimiser
+      if (i === 2) return r < H / 2 ? 1 : 0; // half on
+      return r === 3 && c === 5 ? 1 : 0; // one pixel
+    });
+    const { coverage, contrast } = mapShape(cams);
+    const cov = coverage.toArray();
+    const con = contrast.toArray();
+    assert.deepEqual([cov[0], con[0]], [1, 0]);
+    assert.deepEqual([cov[1], con[1]], [0, 0]);
+    close(cov[2]!, 0.5, 1e-12, 'half coverage');
+    close(con[2]!, 0.5, 1e-12, 'half contrast');
+    const p = 1 / (H * W);
+    close(cov[3]!, p, 1e-12, 'pixel coverage');
+    close(con[3]!, Math.sqrt(p * (1 - p)), 1e-12, 'pixel contrast'); // a Bernoulli(p) population's std
+    assert.throws(() => mapShape(cams.reshape([4, 1, H, W])), /N×H×W/);
   });
 });
 

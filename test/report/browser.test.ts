@@ -147,10 +147,11 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
       assert.equal(await rowCount(page, 'table.epochs'), s.epochs);
       assert.equal(await rowCount(page, 'table.per-class'), s.classes);
       assert.equal(await rowCount(page, 'table.class-figures'), s.classes);
-      assert.equal(await rowCount(page, 'table.summary'), 10);
+      assert.equal(await rowCount(page, 'table.summary'), 12);
       const summary = await page.$$eval('table.summary > tbody > tr', (rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
       assert.deepEqual(summary[0], ['test accuracy', '93.00%']);
       assert.ok(summary.some(([k, v]) => k!.startsWith('deletion AUC') && v === '0.1200'));
+      assert.ok(summary.some(([k, v]) => k!.startsWith('map contrast') && v === '0.2450'));
       const perClass = await page.$$eval('table.per-class > tbody > tr:nth-child(4) > td', (c) => c.map((x) => x.textContent));
       assert.deepEqual(perClass, ['3', '93.00%', '0.0800', '0.0400', '0.3300', '0.2300', '0.1100', '0.7300']);
       assert.equal(await page.$$eval('.misclassified figure', (f) => f.length), 2 * s.misclassified);

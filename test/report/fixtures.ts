@@ -85,6 +85,7 @@ export function writeRun(dir: string, s: RunShape = DEFAULT_SHAPE, o: { setting?
     accuracy: 0.93 + shift, perClassAccuracy: per(0.9),
     coherence: { l1: summary(0.05), l2: summary(0.01), ssim: summary(0.3) },
     reconstruction: { l1: summary(0.2), l2: summary(0.08), ssim: summary(0.7) },
+    maps: { coverage: summary(0.25), contrast: summary(0.2) },
     decoy: s.decoy ? { energy: 0.31, energyPerClass: per(0.3), uniformEnergy: 16 / 784, accuracy: 0.61, decoyLabelRate: 0.4 } : null,
     faithfulness: { n: 100, steps: 28, insertionStart: 'blur', deletionAuc: 0.12, insertionAuc: 0.71, averageDrop: 0.23 },
     figures: {
