@@ -3,7 +3,8 @@ import json
 import sys
 
 COLS = [("accuracy", "accuracy %", 100, 2), ("coherenceSsim", "coherence ssim ↓", 1, 3), ("coherenceL1", "coherence l1 ↓", 1, 3),
-        ("reconstructionSsim", "reconstr. ssim ↓", 1, 3), ("decoyEnergy", "decoy energy ↓", 1, 4),
+        ("reconstructionSsim", "reconstr. ssim ↓", 1, 3), ("mapCoverage", "map coverage", 1, 3), ("mapContrast", "map contrast", 1, 3),
+        ("decoyEnergy", "decoy energy ↓", 1, 4),
         ("deletionAuc", "deletion AUC ↓", 1, 3), ("insertionAuc", "insertion AUC ↑", 1, 3), ("averageDrop", "avg drop ↓", 1, 3)]
 
 agg = json.load(open(sys.argv[1]))
