@@ -1,34 +1,55 @@
 import { el, esc, fmt, pct, table } from './html.js';
-import type { EpochLine } from './run-files.js';
+import type { EpochLine, StepLine } from './run-files.js';
 import { lineChart, type Series } from './svg-chart.js';
 
-function series(name: string, metrics: readonly EpochLine[], pick: (r: EpochLine) => number | null | undefined): Series {
-  return { name, points: metrics.map((r, i) => [r.epoch ?? i + 1, pick(r) ?? null] as const) };
+type Line = EpochLine | StepLine;
+
+/** A series over the lines' x (step, or epoch). */
+function series<L extends Line>(name: string, lines: readonly L[], x: (r: L, i: number) => number, pick: (r: L) => number | null | undefined): Series {
+  return { name, points: lines.map((r, i) => [x(r, i), pick(r) ?? null] as const) };
 }
 
-function hasAny(metrics: readonly EpochLine[], pick: (r: EpochLine) => number | null | undefined): boolean {
-  return metrics.some((r) => typeof pick(r) === 'number');
+function hasAny<L extends Line>(lines: readonly L[], pick: (r: L) => number | null | undefined): boolean {
+  return lines.some((r) => typeof pick(r) === 'number');
+}
+
+/** The loss and its terms: total, CE, and the two regularisers when the run used them. */
+function lossSeries<L extends Line>(lines: readonly L[], x: (r: L, i: number) => number): Series[] {
+  const out = [series('loss', lines, x, (r) => r.loss), series('CE', lines, x, (r) => r.ce)];
+  if (hasAny(lines, (r) => r.proto)) out.push(series('prototype loss', lines, x, (r) => r.proto));
+  if (hasAny(lines, (r) => r.batch)) out.push(series('Batch-CAM loss', lines, x, (r) => r.batch));
+  return out;
 }
 
 /**
- * Training curves of metrics.jsonl as two inline SVG charts: the loss and its terms (total, CE, the two
- * regularisers when the run used them, test CE), and train/test accuracy per epoch; the numbers follow in a
- * collapsible table.
+ * Training curves as two inline SVG charts — the loss and its terms, and train/test accuracy — followed by the
+ * per-epoch numbers in a collapsible table. With steps.jsonl the curves are step-level (means of `logEvery`
+ * steps) and the test results sit at each epoch's last step; without it they are epoch means.
  */
-export function trainingCurves(metrics: readonly EpochLine[]): string {
-  if (metrics.length === 0) return el('p', { class: 'note' }, 'No metrics.jsonl (or it is empty): the run has not finished an epoch.');
-  const loss: Series[] = [series('loss', metrics, (r) => r.loss), series('CE', metrics, (r) => r.ce)];
-  if (hasAny(metrics, (r) => r.proto)) loss.push(series('prototype loss', metrics, (r) => r.proto));
-  if (hasAny(metrics, (r) => r.batch)) loss.push(series('Batch-CAM loss', metrics, (r) => r.batch));
-  if (hasAny(metrics, (r) => r.testLoss)) loss.push(series('test CE', metrics, (r) => r.testLoss));
-  const acc: Series[] = [series('train accuracy', metrics, (r) => r.trainAccuracy), series('test accuracy', metrics, (r) => r.testAccuracy)];
+export function trainingCurves(metrics: readonly EpochLine[], steps: readonly StepLine[] = []): string {
+  if (metrics.length === 0 && steps.length === 0) return el('p', { class: 'note' }, 'No metrics.jsonl (or it is empty): the run has not finished an epoch.');
+  const byEpoch = (r: EpochLine, i: number): number => r.epoch ?? i + 1;
+  let charts: string;
+  if (steps.length > 0) {
+    const byStep = (r: Line, i: number): number => r.step ?? i + 1;
+    const ended = metrics.filter((r) => typeof r.step === 'number');
+    const loss = [...lossSeries(steps, byStep)];
+    if (hasAny(ended, (r) => r.testLoss)) loss.push(series('test CE', ended, byStep, (r) => r.testLoss));
+    const acc = [series('train accuracy', steps, byStep, (r) => r.trainAccuracy), series('test accuracy', ended, byStep, (r) => r.testAccuracy)];
+    charts = lineChart(loss, { title: 'Training loss (means over logged step windows)', xLabel: 'step', yLabel: 'loss' }) +
+      lineChart(acc, { title: 'Accuracy', xLabel: 'step', yLabel: 'accuracy' });
+  } else {
+    const loss = lossSeries(metrics, byEpoch);
+    if (hasAny(metrics, (r) => r.testLoss)) loss.push(series('test CE', metrics, byEpoch, (r) => r.testLoss));
+    const acc = [series('train accuracy', metrics, byEpoch, (r) => r.trainAccuracy), series('test accuracy', metrics, byEpoch, (r) => r.testAccuracy)];
+    charts = lineChart(loss, { title: 'Training loss (epoch means)', xLabel: 'epoch', yLabel: 'loss' }) +
+      lineChart(acc, { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy' });
+  }
   const rows = metrics.map((r, i) => [
     esc(r.epoch ?? i + 1), esc(r.step ?? ''), r.lr !== undefined ? esc(r.lr.toExponential(2)) : '—', fmt(r.loss), fmt(r.ce), fmt(r.proto), fmt(r.batch),
     pct(r.trainAccuracy), pct(r.testAccuracy), fmt(r.testLoss), fmt(r.seconds, 1),
   ]);
-  return el('div', { class: 'charts' },
-    lineChart(loss, { title: 'Training loss (epoch means)', xLabel: 'epoch', yLabel: 'loss' }),
-    lineChart(acc, { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy' })) +
+  return el('div', { class: 'charts' }, charts) +
     el('details', {}, el('summary', {}, 'Per-epoch numbers'),
       table('epochs', ['epoch', 'step', 'lr', 'loss', 'CE', 'proto', 'batch', 'train acc', 'test acc', 'test CE', 'seconds'], rows));
 }

@@ -1,12 +1,12 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { AGGREGATE_METRICS, BASELINE_SETTING } from '../eval/aggregate.js';
 import { camUri, figureClassCount, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
 import { el, esc, fmt, page } from './html.js';
 import {
-  readRun, resolveRunDir, type Aggregate, type AggregateMetricInfo, type AggregateRow, type MeanStd, type RunFiles, type TTest,
+  readRun, readSteps, resolveRunDir, type Aggregate, type AggregateMetricInfo, type AggregateRow, type MeanStd, type RunFiles, type TTest,
 } from './run-files.js';
 import { runClassNames } from './run-report.js';
-import { barChart, lineChart } from './svg-chart.js';
+import { barChart, lineChart, PALETTE, type Series } from './svg-chart.js';
 
 /** The CE-only baseline and the columns of an aggregate.json without its own `metrics` list: the experiment's own. */
 export { BASELINE_SETTING };
@@ -152,6 +152,29 @@ function accuracyCurves(runs: readonly SettingRun[]): string {
   return lineChart(series, { title: 'Test accuracy per epoch (first seed of each setting)', xLabel: 'epoch', yLabel: 'accuracy' });
 }
 
+const SEED_DASHES = ['', '6 3', '2 3', '8 3 2 3'];
+
+/**
+ * Training cross-entropy over steps (steps.jsonl) for every run of the group, all seeds: colour = setting,
+ * dash = seed. A run that never leaves ln C (chance) shows here, where the epoch means would hide when it stalled.
+ */
+function stepCurves(dir: string, g: Group): string {
+  const series: Series[] = [];
+  g.rows.forEach((row, si) => {
+    (row.runs ?? []).forEach((runPath, k) => {
+      const resolved = resolveRunDir(dir, runPath);
+      const steps = resolved ? readSteps(join(resolved, 'steps.jsonl')) : [];
+      if (steps.length === 0) return;
+      series.push({
+        name: `${row.setting ?? '?'} seed ${Array.isArray(row.seeds) ? row.seeds[k] ?? k : k}`, color: PALETTE[si % PALETTE.length], dash: SEED_DASHES[k % SEED_DASHES.length],
+        points: steps.map((r, i) => [r.step ?? i + 1, r.ce ?? null] as const),
+      });
+    });
+  });
+  if (series.length === 0) return '';
+  return lineChart(series, { title: 'Training cross-entropy per logged step window (every seed)', xLabel: 'step', yLabel: 'CE' });
+}
+
 /**
  * Decoy figures (DecoyMNIST/DecoyFMNIST): decoy energy mean ± std per setting, and each setting's sample
  * overlays, where a shortcut shows as attention on the corner patch.
@@ -183,7 +206,7 @@ export function experimentReportBody(dir: string, agg: Aggregate, readWarnings: 
   const missing: string[] = [];
   const blocks = groups(rows, baseline).map((g) => {
     const runs = firstRuns(dir, g, missing);
-    return el('section', { class: 'group' }, el('h2', {}, esc(g.key)), accuracyCurves(runs),
+    return el('section', { class: 'group' }, el('h2', {}, esc(g.key)), accuracyCurves(runs), stepCurves(dir, g),
       el('h3', {}, `Explanations: ${esc(baseline)} vs regularised (first seed of each)`), sideBySide(runs), decoyFigures(g, runs));
   });
   const warn = [...readWarnings, ...(missing.length ? [`run directories not found: ${missing.join(', ')}`] : [])];

@@ -22,6 +22,19 @@ export interface EpochLine {
   imagesPerSecond?: number;
 }
 
+/** One line of steps.jsonl (see StepRecord in src/train/step-log.ts): means over the last `logEvery` steps. */
+export interface StepLine {
+  epoch?: number;
+  step?: number;
+  lr?: number;
+  ce?: number | null;
+  proto?: number | null;
+  batch?: number | null;
+  loss?: number | null;
+  trainAccuracy?: number | null;
+  imagesPerSecond?: number;
+}
+
 /** A per-class metric with its mean. */
 export interface PerClassMetric {
   /** null for a class absent from the evaluated set. */
@@ -125,6 +138,8 @@ export interface RunFiles {
   dir: string;
   config: Record<string, unknown> | null;
   metrics: EpochLine[];
+  /** steps.jsonl: empty for runs trained without step logging. */
+  steps: StepLine[];
   evaluation: Evaluation | null;
   /** Problems met while reading (malformed lines, unreadable files), shown in the report rather than thrown. */
   warnings: string[];
@@ -145,15 +160,15 @@ function readJson<T>(path: string, warnings: string[]): T | null {
   }
 }
 
-/** metrics.jsonl: one EpochRecord per line; blank lines skipped, malformed ones reported. */
-export function readMetrics(path: string, warnings: string[] = []): EpochLine[] {
+/** A JSONL file of objects: blank lines skipped, malformed ones reported in `warnings`; [] when it does not exist. */
+function readJsonl<T>(path: string, warnings: string[]): T[] {
   if (!existsSync(path)) return [];
-  const out: EpochLine[] = [];
+  const out: T[] = [];
   readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     try {
       const v = JSON.parse(line) as unknown;
-      if (v && typeof v === 'object' && !Array.isArray(v)) out.push(v as EpochLine);
+      if (v && typeof v === 'object' && !Array.isArray(v)) out.push(v as T);
       else warnings.push(`${path}:${i + 1}: not a JSON object`);
     } catch (e) {
       warnings.push(`${path}:${i + 1}: ${(e as Error).message}`);
@@ -162,13 +177,24 @@ export function readMetrics(path: string, warnings: string[] = []): EpochLine[] 
   return out;
 }
 
-/** Reads config.json, metrics.jsonl and evaluation.json of a run directory. */
+/** metrics.jsonl: one EpochRecord per line. */
+export function readMetrics(path: string, warnings: string[] = []): EpochLine[] {
+  return readJsonl<EpochLine>(path, warnings);
+}
+
+/** steps.jsonl: one StepRecord per `logEvery` steps. */
+export function readSteps(path: string, warnings: string[] = []): StepLine[] {
+  return readJsonl<StepLine>(path, warnings);
+}
+
+/** Reads config.json, metrics.jsonl, steps.jsonl and evaluation.json of a run directory. */
 export function readRun(dir: string): RunFiles {
   const warnings: string[] = [];
   return {
     dir,
     config: readJson<Record<string, unknown>>(join(dir, 'config.json'), warnings),
     metrics: readMetrics(join(dir, 'metrics.jsonl'), warnings),
+    steps: readSteps(join(dir, 'steps.jsonl'), warnings),
     evaluation: readJson<Evaluation>(join(dir, 'evaluation.json'), warnings),
     warnings,
   };

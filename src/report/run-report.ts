@@ -48,7 +48,7 @@ export function runReportBody(run: RunFiles): string {
     el('p', { class: 'sub' }, esc(run.dir), ev?.checkpoint ? ` · evaluated ${esc(ev.checkpoint)}` : ''),
     warnings(run.warnings),
     el('h2', { id: 'config' }, 'Configuration'), configSection(run.config),
-    el('h2', { id: 'training' }, 'Training curves'), trainingCurves(run.metrics),
+    el('h2', { id: 'training' }, 'Training curves'), trainingCurves(run.metrics, run.steps),
   ];
   if (ev) {
     parts.push(

@@ -4,6 +4,10 @@ import { esc } from './html.js';
 export interface Series {
   name: string;
   points: readonly (readonly [number, number | null])[];
+  /** Line colour (default: the palette by series index). */
+  color?: string;
+  /** SVG stroke-dasharray, e.g. '5 3' (default: solid). */
+  dash?: string;
 }
 
 export interface LineChartOptions {
@@ -90,15 +94,16 @@ export function lineChart(series: readonly Series[], o: LineChartOptions): strin
     parts.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
   }
   series.forEach((s, i) => {
-    const c = PALETTE[i % PALETTE.length]!;
+    const c = s.color ?? PALETTE[i % PALETTE.length]!;
+    const dash = s.dash ? ` stroke-dasharray="${esc(s.dash)}"` : '';
     const segs = segments(s.points);
     const n = segs.reduce((a, g) => a + g.length, 0);
-    const lines = segs.map((g) => `<polyline data-series="${esc(s.name)}" fill="none" stroke="${c}" stroke-width="1.8" points="${g.map(([x, y]) => `${f(sx(x))},${f(sy(y))}`).join(' ')}"/>`);
+    const lines = segs.map((g) => `<polyline data-series="${esc(s.name)}" fill="none" stroke="${c}" stroke-width="1.8"${dash} points="${g.map(([x, y]) => `${f(sx(x))},${f(sy(y))}`).join(' ')}"/>`);
     const dots = segs.flat().map(([x, y]) => `<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="2.4" fill="${c}"><title>${esc(s.name)} @ ${tickLabel(x)}: ${y.toPrecision(5)}</title></circle>`);
     parts.push(`<g class="series" data-series="${esc(s.name)}" data-points="${n}">${lines.join('')}${dots.join('')}</g>`);
     const lx = m.left + (i % 3) * (pw / 3);
     const ly = m.top + ph + (o.xLabel ? 50 : 34) + 16 * Math.floor(i / 3);
-    parts.push(`<line x1="${f(lx)}" x2="${f(lx + 18)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${c}" stroke-width="2.5"/>`);
+    parts.push(`<line x1="${f(lx)}" x2="${f(lx + 18)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${c}" stroke-width="2.5"${dash}/>`);
     parts.push(`<text x="${f(lx + 24)}" y="${ly}">${esc(s.name)}${n === 0 ? ' (no data)' : ''}</text>`);
   });
   return `<svg class="chart line-chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;

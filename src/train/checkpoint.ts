@@ -23,6 +23,8 @@ export interface Position {
   /** Optimiser steps taken so far. */
   step: number;
   sums: EpochSums;
+  /** Sums since the last steps.jsonl line (absent in checkpoints written before step logging: empty). */
+  window?: EpochSums;
 }
 
 const FORMAT = 'batchcam-checkpoint-1';

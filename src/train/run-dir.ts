@@ -6,6 +6,8 @@ export interface RunPaths {
   dir: string;
   config: string;
   metrics: string;
+  /** Step-level means every `logEvery` steps (StepRecord per line). */
+  steps: string;
   checkpoint: string;
   model: string;
   summary: string;
@@ -16,6 +18,7 @@ export function runPaths(dir: string): RunPaths {
     dir,
     config: join(dir, 'config.json'),
     metrics: join(dir, 'metrics.jsonl'),
+    steps: join(dir, 'steps.jsonl'),
     checkpoint: join(dir, 'checkpoint.safetensors'),
     model: join(dir, 'model.safetensors'),
     summary: join(dir, 'summary.json'),

@@ -20,6 +20,7 @@ import { objective, regularised } from './objective.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { prepareRunDir, type RunPaths } from './run-dir.js';
+import { appendStepRecord, stepRecord, truncateStepLog } from './step-log.js';
 
 /** One line of metrics.jsonl: an epoch's training means and test results. */
 export interface EpochRecord {
@@ -38,7 +39,7 @@ export interface EpochRecord {
 }
 
 export interface TrainOptions {
-  /** Run directory (config.json, metrics.jsonl, checkpoint.safetensors, model.safetensors, summary.json). */
+  /** Run directory (config.json, metrics.jsonl, steps.jsonl, checkpoint.safetensors, model.safetensors, summary.json). */
   outDir: string;
   resume?: boolean;
   overwrite?: boolean;
@@ -150,16 +151,18 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   const totalSteps = cfg.epochs * loader.numBatches;
   const schedule = new CosineSchedule({ baseLr: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, totalSteps), totalSteps, minLr: cfg.minLr });
 
-  let pos: Position = { epoch: 0, batch: 0, step: 0, sums: emptySums() };
+  let pos: Position = { epoch: 0, batch: 0, step: 0, sums: emptySums(), window: emptySums() };
   const history: EpochRecord[] = [];
   if (resumeFrom) {
     restoreCheckpoint(resumeFrom, { model, optimizer, bank }, paths.checkpoint);
-    pos = resumeFrom.position;
+    pos = { ...resumeFrom.position, window: resumeFrom.position.window ?? emptySums() };
     history.push(...(resumeFrom.history as EpochRecord[]));
+    truncateStepLog(paths.steps, pos.step);
     for (const t of resumeFrom.tensors.values()) t.dispose();
   } else {
     writeFileAtomic(paths.config, Buffer.from(JSON.stringify(cfg, null, 2) + '\n'));
     writeFileAtomic(paths.metrics, Buffer.alloc(0));
+    writeFileAtomic(paths.steps, Buffer.alloc(0));
   }
   const checkpoint = (): void => saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history });
   const params = model.parameters();
@@ -195,15 +198,21 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         optimizer.step();
         return { ce, proto, batch, loss, correct: terms.correct.sum().item() };
       });
-      const s = pos.sums;
-      s.ce += v.ce; s.loss += v.loss; s.correct += v.correct; s.n += plain.size; s.steps++;
-      if (v.proto !== null) { s.proto += v.proto; s.protoSteps++; }
-      if (v.batch !== null) { s.batch += v.batch; s.batchSteps++; }
       const now = performance.now();
-      s.seconds += (now - t0) / 1000;
+      for (const s of [pos.sums, pos.window!]) {
+        s.ce += v.ce; s.loss += v.loss; s.correct += v.correct; s.n += plain.size; s.steps++;
+        if (v.proto !== null) { s.proto += v.proto; s.protoSteps++; }
+        if (v.batch !== null) { s.batch += v.batch; s.batchSteps++; }
+        s.seconds += (now - t0) / 1000;
+      }
       t0 = now;
       pos = { ...pos, batch: pos.batch + 1, step: pos.step + 1 };
       stepsThisRun++;
+      if (cfg.logEvery > 0 && pos.step % cfg.logEvery === 0) {
+        appendStepRecord(paths.steps, stepRecord(pos.window!, pos.epoch + 1, pos.step, optimizer.lr));
+        pos = { ...pos, window: emptySums() };
+      }
+      const s = pos.sums;
       progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${reg ? ' +cam' : ''}`);
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
@@ -220,7 +229,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     history.push(rec);
     writeFileAtomic(paths.metrics, Buffer.from(history.map((h) => JSON.stringify(h)).join('\n') + '\n'));
     o.onEpoch?.(rec);
-    pos = { epoch: pos.epoch + 1, batch: 0, step: pos.step, sums: emptySums() };
+    pos = { ...pos, epoch: pos.epoch + 1, batch: 0, sums: emptySums() };
     checkpoint();
   }
   saveSafetensors(paths.model, model.stateDict(), { format: 'pytorch-state-dict', model: cfg.model, config: JSON.stringify(cfg) });

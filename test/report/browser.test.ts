@@ -219,7 +219,7 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
     const dir = join(tempDir(), 'exp');
     const grid = join(tempDir(), 'grid.json');
     writeFileSync(grid, JSON.stringify({
-      name: 'tiny', base: { epochs: 2, batchSize: 50, trainLimit: 100, testLimit: 50, threads: 1, warmupSteps: 1 },
+      name: 'tiny', base: { epochs: 2, batchSize: 50, trainLimit: 100, testLimit: 50, threads: 1, warmupSteps: 1, logEvery: 1 },
       models: ['simplecnn'], datasets: ['decoy-mnist'],
       settings: [{ name: 'ce' }, { name: 'proto', lambdaProto: 1, distance: 'ssim', camWarmupEpochs: 1 }],
       seeds: [0, 1], evaluate: { testLimit: 50, faithfulnessN: 10, steps: 4 },
@@ -239,10 +239,17 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
           assert.equal(await rowCount(page, 'table.aggregate'), 2);
           assert.equal(await rowCount(page, 'table.side-by-side'), 10);
           assert.equal(await page.$$eval('svg.bar-chart rect.bar', (b) => b.length), 2);
+          // Every seed's step-level CE (2 steps an epoch × 2 epochs, logged every step).
+          const ce = await chartPoints(page, 'Training cross-entropy per logged step window (every seed)');
+          assert.deepEqual(Object.keys(ce).sort(), ['ce seed 0', 'ce seed 1', 'proto seed 0', 'proto seed 1']);
+          assert.ok(Object.values(ce).every((p) => p.drawn === 4), JSON.stringify(ce));
         } else {
           assert.equal(await rowCount(page, 'table.epochs'), 2);
-          const loss = await chartPoints(page, 'Training loss (epoch means)');
-          assert.equal(loss['prototype loss']?.drawn, 1); // epoch 1 is CE-only warm-up
+          const loss = await chartPoints(page, 'Training loss (means over logged step windows)');
+          assert.equal(loss.CE?.drawn, 4);
+          assert.equal(loss['prototype loss']?.drawn, 2); // epoch 1 (steps 1–2) is CE-only warm-up
+          const acc = await chartPoints(page, 'Accuracy');
+          assert.equal(acc['test accuracy']?.drawn, 2); // at each epoch's last step
           assert.equal(await rowCount(page, 'table.class-figures'), 10);
         }
         assert.deepEqual(errors, []);

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
 import { train, type EpochRecord } from '../../src/train/trainer.js';
+import type { StepRecord } from '../../src/train/step-log.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { NonFiniteError } from '../../src/train/non-finite.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { cliPath } from '../helpers/cli.js';
 
 const ARGS = ['--train-limit', '640', '--test-limit', '200', '--batch-size', '32', '--epochs', '2', '--lambda-proto', '1',
-  '--lambda-batch', '0.5', '--checkpoint-every', '3', '--seed', '5', '--quiet'];
+  '--lambda-batch', '0.5', '--checkpoint-every', '3', '--log-every', '4', '--seed', '5', '--quiet'];
 
 function sameTensors(a: Map<string, T.Tensor>, b: Map<string, T.Tensor>, what: string): void {
   assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), `${what}: keys`);
@@ -62,8 +63,19 @@ test('a run killed with SIGKILL at a random step and resumed ends bit-identical 
   const metrics = (d: string): EpochRecord[] => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
   assert.deepEqual(stripTiming(metrics(broken)), stripTiming(metrics(whole)));
   assert.equal(metrics(whole).length, 2);
+  // steps.jsonl too: windows of 4 steps straddle the checkpoints (every 3), so the open window travels in the checkpoint.
+  const steps = (d: string): StepRecord[] => readFileSync(join(d, 'steps.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StepRecord);
+  const stripRate = (r: StepRecord[]): Omit<StepRecord, 'imagesPerSecond'>[] => r.map(({ imagesPerSecond: _i, ...rest }) => rest);
+  assert.deepEqual(stripRate(steps(broken)), stripRate(steps(whole)));
+  assert.deepEqual(steps(whole).map((r) => r.step), [4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
+  // 20 steps an epoch: the first five windows are epoch 1, so their mean is the epoch's mean.
+  const first = steps(whole).slice(0, 5);
+  for (const k of ['ce', 'proto', 'batch', 'loss', 'trainAccuracy'] as const) {
+    const mean = first.reduce((a, r) => a + r[k]!, 0) / 5;
+    assert.ok(Math.abs(mean - metrics(whole)[0]![k]!) < 1e-12, `${k}: step windows ${mean} vs epoch ${metrics(whole)[0]![k]}`);
+  }
   // Nothing half-written is left behind: only the run's own files.
-  assert.deepEqual(readdirSync(broken).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'summary.json']);
+  assert.deepEqual(readdirSync(broken).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'steps.jsonl', 'summary.json']);
 });
 
 test('an existing run directory needs --resume or --overwrite', async () => {
