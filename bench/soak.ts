@@ -39,7 +39,7 @@ for (let epoch = 0; step < steps; epoch++) {
     if (step % 16 === 0) await T.yieldToEventLoop();
     T.scope(() => {
       const b = toTensorBatch(plain);
-      const terms = objective(model, b.x, b.y, cfg, bank, 0);
+      const terms = objective(model, b.x, b.y, cfg, bank, { epoch: 0, step: 0 });
       opt.zeroGrad();
       T.backward(terms.loss);
       opt.step();

@@ -41,7 +41,7 @@ export function makeStep(model: Classifier, mode: BenchMode, layer: string, batc
     case 'full1': {
       // Exactly the training objective (trainer's code path), with both regularisers on.
       const cfg = resolveConfig({ lambdaProto: lam, lambdaBatch: lam, camLayer: layer, camGrad: mode === 'full2' ? 'second-order' : 'detached' });
-      return () => trainStep(() => objective(model, x, y, cfg, bank, 0).loss);
+      return () => trainStep(() => objective(model, x, y, cfg, bank, { epoch: 0, step: 0 }).loss);
     }
     case 'infer':
       return () => scope(() => {

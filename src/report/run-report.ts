@@ -8,7 +8,7 @@ import type { RunFiles } from './run-files.js';
 /** Configuration keys shown up front; the full config.json follows collapsed. */
 const KEY_OPTIONS = [
   'model', 'dataset', 'epochs', 'batchSize', 'optimizer', 'lr', 'seed', 'trainLimit', 'testLimit', 'lambdaProto', 'lambdaBatch',
-  'distance', 'prototypeSource', 'camTarget', 'camLayer', 'camGrad', 'camWarmupEpochs',
+  'distance', 'prototypeSource', 'camTarget', 'camLayer', 'camGrad', 'camWarmupEpochs', 'camWarmupSteps',
 ];
 
 /** Class names of a run: from its figures, else from its dataset, else the class numbers. */

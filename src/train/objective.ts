@@ -16,9 +16,18 @@ export interface ObjectiveTerms {
   correct: Tensor;
 }
 
-/** Whether the regularisers are on in this epoch (after `camWarmupEpochs`, with a positive λ). */
-export function regularised(cfg: TrainConfig, epoch: number): boolean {
-  return epoch >= cfg.camWarmupEpochs && (cfg.lambdaProto > 0 || cfg.lambdaBatch > 0);
+/** Where training stands: the 0-based epoch and the optimiser steps taken before this one. */
+export interface StepAt {
+  epoch: number;
+  step: number;
+}
+
+/**
+ * Whether the regularisers are on at this step: a positive λ, and both CE-only warm-ups over (`camWarmupEpochs`
+ * epochs, and `camWarmupSteps` steps counted from the start of training).
+ */
+export function regularised(cfg: TrainConfig, at: StepAt): boolean {
+  return at.epoch >= cfg.camWarmupEpochs && at.step >= cfg.camWarmupSteps && (cfg.lambdaProto > 0 || cfg.lambdaBatch > 0);
 }
 
 /**
@@ -26,8 +35,8 @@ export function regularised(cfg: TrainConfig, epoch: number): boolean {
  * pass serves both CE and Batch-CAM; the CAM-source prototype bank is updated from the detached CAMs after the
  * loss has read it, so a class's first batch only initialises its prototype.
  */
-export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, epoch: number): ObjectiveTerms {
-  if (!regularised(cfg, epoch)) {
+export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, at: StepAt): ObjectiveTerms {
+  if (!regularised(cfg, at)) {
     const logits = model.forward(x);
     const ce = crossEntropy(logits, y);
     const correct = noGrad(() => logits.argmax(1).eq(y));

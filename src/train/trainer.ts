@@ -170,7 +170,6 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   model.train();
 
   while (pos.epoch < cfg.epochs) {
-    const reg = regularised(cfg, pos.epoch);
     const progress = new Progress(`epoch ${pos.epoch + 1}/${cfg.epochs}`, data.train.n, 'img', process.stderr, o.quiet);
     let t0 = performance.now();
     for (const plain of loader.batches(pos.epoch, pos.batch)) {
@@ -182,7 +181,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
       optimizer.lr = schedule.lrAt(pos.step);
       const v = scope(() => {
         const b = toTensorBatch(plain);
-        const terms = objective(model, b.x, b.y, cfg, bank, pos.epoch);
+        const terms = objective(model, b.x, b.y, cfg, bank, pos);
         const ce = terms.ce.item();
         const proto = terms.proto ? terms.proto.item() : null;
         const batch = terms.batch ? terms.batch.item() : null;
@@ -213,7 +212,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         pos = { ...pos, window: emptySums() };
       }
       const s = pos.sums;
-      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${reg ? ' +cam' : ''}`);
+      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${regularised(cfg, pos) ? ' +cam' : ''}`);
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
     const s = pos.sums;
