@@ -6,22 +6,6 @@ import { isAbsolute, join, resolve } from 'node:path';
  * here: a report should show whatever a run has (an unfinished run, an older evaluation.json) instead of failing.
  */
 
-/** One line of metrics.jsonl (see EpochRecord in src/train/trainer.ts). */
-export interface EpochLine {
-  epoch?: number;
-  step?: number;
-  lr?: number;
-  ce?: number | null;
-  proto?: number | null;
-  batch?: number | null;
-  loss?: number | null;
-  trainAccuracy?: number | null;
-  testAccuracy?: number | null;
-  testLoss?: number | null;
-  seconds?: number;
-  imagesPerSecond?: number;
-}
-
 /** One line of steps.jsonl (see StepRecord in src/train/step-log.ts): means over the last `logEvery` steps. */
 export interface StepLine {
   epoch?: number;
@@ -33,6 +17,13 @@ export interface StepLine {
   loss?: number | null;
   trainAccuracy?: number | null;
   imagesPerSecond?: number;
+}
+
+/** One line of metrics.jsonl (see EpochRecord in src/train/trainer.ts): a StepLine over the epoch, plus test results. */
+export interface EpochLine extends StepLine {
+  testAccuracy?: number | null;
+  testLoss?: number | null;
+  seconds?: number;
 }
 
 /** A per-class metric with its mean. */

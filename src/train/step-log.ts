@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../nn/atomic-file.js';
 import type { EpochSums } from './checkpoint.js';
 
-/** One line of steps.jsonl: the means over the `logEvery` steps that end at `step`. */
+/** One line of steps.jsonl: the means over the `logEvery` steps that end at `step` (metrics.jsonl extends it per epoch). */
 export interface StepRecord {
   /** 1-based epoch of the window's last step. */
   epoch: number;

@@ -20,22 +20,13 @@ import { objective, regularised } from './objective.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { prepareRunDir, type RunPaths } from './run-dir.js';
-import { appendStepRecord, stepRecord, truncateStepLog } from './step-log.js';
+import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
 
-/** One line of metrics.jsonl: an epoch's training means and test results. */
-export interface EpochRecord {
-  epoch: number;
-  step: number;
-  lr: number;
-  ce: number;
-  proto: number | null;
-  batch: number | null;
-  loss: number;
-  trainAccuracy: number;
+/** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
+export interface EpochRecord extends StepRecord {
   testAccuracy: number;
   testLoss: number;
   seconds: number;
-  imagesPerSecond: number;
 }
 
 export interface TrainOptions {
@@ -218,11 +209,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     const s = pos.sums;
     const test = evaluateAccuracy(model, data);
     const rec: EpochRecord = {
-      epoch: pos.epoch + 1, step: pos.step, lr: optimizer.lr,
-      ce: s.ce / s.steps, proto: s.protoSteps ? s.proto / s.protoSteps : null,
-      batch: s.batchSteps ? s.batch / s.batchSteps : null, loss: s.loss / s.steps,
-      trainAccuracy: s.correct / s.n, testAccuracy: test.accuracy, testLoss: test.loss,
-      seconds: s.seconds, imagesPerSecond: s.n / s.seconds,
+      ...stepRecord(s, pos.epoch + 1, pos.step, optimizer.lr), testAccuracy: test.accuracy, testLoss: test.loss, seconds: s.seconds,
     };
     progress.done(`test acc ${test.accuracy.toFixed(4)}`);
     history.push(rec);
