@@ -33,7 +33,7 @@ export function trainingCurves(metrics: readonly EpochLine[], steps: readonly St
   if (steps.length > 0) {
     const byStep = (r: Line, i: number): number => r.step ?? i + 1;
     const ended = metrics.filter((r) => typeof r.step === 'number');
-    const loss = [...lossSeries(steps, byStep)];
+    const loss = lossSeries(steps, byStep);
     if (hasAny(ended, (r) => r.testLoss)) loss.push(series('test CE', ended, byStep, (r) => r.testLoss));
     const acc = [series('train accuracy', steps, byStep, (r) => r.trainAccuracy), series('test accuracy', ended, byStep, (r) => r.testAccuracy)];
     charts = lineChart(loss, { title: 'Training loss (means over logged step windows)', xLabel: 'step', yLabel: 'loss' }) +

@@ -23,8 +23,8 @@ export interface Position {
   /** Optimiser steps taken so far. */
   step: number;
   sums: EpochSums;
-  /** Sums since the last steps.jsonl line (absent in checkpoints written before step logging: empty). */
-  window?: EpochSums;
+  /** Sums since the last steps.jsonl line. */
+  window: EpochSums;
 }
 
 const FORMAT = 'batchcam-checkpoint-1';
@@ -80,7 +80,8 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   try {
     return {
       config: resolveConfig(JSON.parse(metadata.config ?? '{}') as Record<string, unknown>),
-      position: JSON.parse(metadata.position ?? 'null') as Position,
+      // Checkpoints written before step logging have no open window: it starts empty.
+      position: { window: emptySums(), ...(JSON.parse(metadata.position ?? 'null') as Omit<Position, 'window'> & Partial<Position>) },
       history: JSON.parse(metadata.history ?? '[]') as unknown[],
       optimizerScalars: JSON.parse(metadata.optimizer ?? '{}') as Record<string, number>,
       tensors,

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../nn/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
 import { emptySums, readCheckpoint, restoreCheckpoint, saveCheckpoint, type Position } from './checkpoint.js';
 import { NonFiniteError } from './non-finite.js';
-import { objective, regularised } from './objective.js';
+import { objective } from './objective.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { prepareRunDir, type RunPaths } from './run-dir.js';
@@ -146,7 +146,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   const history: EpochRecord[] = [];
   if (resumeFrom) {
     restoreCheckpoint(resumeFrom, { model, optimizer, bank }, paths.checkpoint);
-    pos = { ...resumeFrom.position, window: resumeFrom.position.window ?? emptySums() };
+    pos = resumeFrom.position;
     history.push(...(resumeFrom.history as EpochRecord[]));
     truncateStepLog(paths.steps, pos.step);
     for (const t of resumeFrom.tensors.values()) t.dispose();
@@ -189,7 +189,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         return { ce, proto, batch, loss, correct: terms.correct.sum().item() };
       });
       const now = performance.now();
-      for (const s of [pos.sums, pos.window!]) {
+      for (const s of [pos.sums, pos.window]) {
         s.ce += v.ce; s.loss += v.loss; s.correct += v.correct; s.n += plain.size; s.steps++;
         if (v.proto !== null) { s.proto += v.proto; s.protoSteps++; }
         if (v.batch !== null) { s.batch += v.batch; s.batchSteps++; }
@@ -199,11 +199,11 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
       pos = { ...pos, batch: pos.batch + 1, step: pos.step + 1 };
       stepsThisRun++;
       if (cfg.logEvery > 0 && pos.step % cfg.logEvery === 0) {
-        appendStepRecord(paths.steps, stepRecord(pos.window!, pos.epoch + 1, pos.step, optimizer.lr));
+        appendStepRecord(paths.steps, stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
         pos = { ...pos, window: emptySums() };
       }
       const s = pos.sums;
-      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${regularised(cfg, pos) ? ' +cam' : ''}`);
+      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${v.proto !== null || v.batch !== null ? ' +cam' : ''}`);
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
     const s = pos.sums;
