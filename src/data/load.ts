@@ -33,6 +33,11 @@ export interface SplitData extends ArrayDataset {
   readonly sourceIndices: Int32Array;
   /** Where each decoy patch is; present for decoy datasets only. */
   readonly decoy?: DecoyInfo;
+  /**
+   * The same images without their decoy patch, preprocessed as `images` (decoy datasets' test split only): the
+   * reference for the clean-vs-decoy accuracy gap.
+   */
+  readonly cleanImages?: Float32Array;
   /** The files it was read from. */
   readonly files: { readonly images: LoadedFile; readonly labels: LoadedFile };
 }
@@ -90,6 +95,11 @@ export async function loadDataset(name: DatasetName | string, options: LoadOptio
     const images = toUnitFloat(pixels);
     if (normalisation) standardiseInPlace(images, normalisation);
     const decoy = part.decoy && (all ? part.decoy : subsetDecoy(part.decoy, sourceIndices, h * w));
+    let cleanImages: Float32Array | undefined;
+    if (decoy && split === 'test') {
+      cleanImages = toUnitFloat(all ? raw.images : gatherRows(raw.images, sourceIndices, h * w));
+      if (normalisation) standardiseInPlace(cleanImages, normalisation);
+    }
     return {
       split,
       n: sourceIndices.length,
@@ -100,6 +110,7 @@ export async function loadDataset(name: DatasetName | string, options: LoadOptio
       classes,
       sourceIndices,
       ...(decoy ? { decoy: { corners: decoy.corners, decoyLabels: decoy.decoyLabels, masks: decoy.masks } } : {}),
+      ...(cleanImages ? { cleanImages } : {}),
       files: raw.files,
     };
   };

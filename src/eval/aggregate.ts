@@ -16,7 +16,8 @@ export interface AggregateMetric {
 /** Keys of the aggregated metrics, as they appear in aggregate.json rows. */
 export type MetricKey =
   | 'accuracy' | 'coherenceSsim' | 'coherenceL1' | 'coherenceL2' | 'reconstructionSsim' | 'reconstructionL1'
-  | 'reconstructionL2' | 'mapCoverage' | 'mapContrast' | 'decoyEnergy' | 'deletionAuc' | 'insertionAuc' | 'averageDrop';
+  | 'reconstructionL2' | 'mapCoverage' | 'mapContrast' | 'specificitySsim' | 'decoyEnergy' | 'cleanAccuracy' | 'accuracyGap'
+  | 'wrongReasonGradCam' | 'wrongReasonInputGradient' | 'deletionAuc' | 'insertionAuc' | 'averageDrop';
 
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -32,7 +33,12 @@ export const AGGREGATE_METRICS: readonly AggregateMetric[] = [
   { key: 'mapCoverage', label: 'map coverage', better: null, get: (e) => finite(e.maps?.coverage.mean) },
   // Higher is better only up to a point (noise has contrast too), but 0 flags the collapsed maps the losses can reach.
   { key: 'mapContrast', label: 'map contrast', better: 'higher', get: (e) => finite(e.maps?.contrast.mean) },
+  { key: 'specificitySsim', label: 'within/between ssim', better: 'lower', get: (e) => finite(e.specificity?.ssim.ratio) },
   { key: 'decoyEnergy', label: 'decoy energy', better: 'lower', get: (e) => finite(e.decoy?.energy) },
+  { key: 'cleanAccuracy', label: 'clean accuracy', better: 'higher', get: (e) => finite(e.decoy?.cleanAccuracy) },
+  { key: 'accuracyGap', label: 'clean − decoy accuracy', better: 'lower', get: (e) => finite(e.decoy?.accuracyGap) },
+  { key: 'wrongReasonGradCam', label: 'wrong reason Grad-CAM', better: 'lower', get: (e) => finite(e.decoy?.wrongReasonGradCam?.score) },
+  { key: 'wrongReasonInputGradient', label: 'wrong reason input grad', better: 'lower', get: (e) => finite(e.decoy?.wrongReasonInputGradient?.score) },
   { key: 'deletionAuc', label: 'deletion AUC', better: 'lower', get: (e) => finite(e.faithfulness.deletionAuc) },
   { key: 'insertionAuc', label: 'insertion AUC', better: 'higher', get: (e) => finite(e.faithfulness.insertionAuc) },
   { key: 'averageDrop', label: 'average drop', better: 'lower', get: (e) => finite(e.faithfulness.averageDrop) },

@@ -17,6 +17,9 @@ import type { DecoyEvaluation, Evaluation, FaithfulnessEvaluation, Figures } fro
 import { figureSamples, mapRows, pickSamples } from './figures.js';
 import { mapShape } from './map-shape.js';
 import { reconstruction } from './reconstruction.js';
+import { classSpecificity } from './class-specificity.js';
+import { inputGradients } from './input-gradients.js';
+import { wrongReason } from './wrong-reason.js';
 
 /** Options of {@link evaluateModel}; defaults in brackets. */
 export interface EvaluateOptions {
@@ -77,6 +80,17 @@ function camPass(model: Classifier, split: SplitData, o: EvaluateOptions): CamPa
   const all = { cams: cat(parts.map((p) => p.cams)), logits: cat(parts.map((p) => p.logits)), targets: cat(parts.map((p) => p.targets)) };
   for (const p of parts) for (const t of [p.cams, p.logits, p.targets]) t.dispose();
   return all;
+}
+
+/** Applies `fn` to the images of `split` (or `images`, laid out like them) in batches, concatenating the results. */
+function mapBatches(split: SplitData, bs: number, fn: (x: Tensor) => Tensor, images: Float32Array = split.images): Tensor {
+  const [c, h, w] = split.imageShape;
+  const parts: Tensor[] = [];
+  for (let s = 0; s < split.n; s += bs) {
+    const e = Math.min(split.n, s + bs);
+    parts.push(scope(() => fn(fromArray(images.subarray(s * c * h * w, e * c * h * w), [e - s, c, h, w]))));
+  }
+  return scope(() => cat(parts));
 }
 
 /** Class-mean training images scaled to [0,1] by their max (C×H×W), from the raw uint8 pixels in chunks. */
@@ -153,15 +167,25 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
     const rec = reconstruction(pass.cams, labels, meanImages, numClasses, DISTANCES);
     const shape = mapShape(pass.cams);
     const maps = { coverage: summarizeByClass(shape.coverage, labels, numClasses), contrast: summarizeByClass(shape.contrast, labels, numClasses) };
+    const specificity = classSpecificity(pass.cams, labels, numClasses, DISTANCES);
 
     let decoy: DecoyEvaluation | null = null;
     if (test.decoy) {
       const energy = summarizeByClass(decoyEnergy(pass.cams, fromArray(test.decoy.masks, [test.n, h, w])), labels, numClasses);
       let agree = 0;
       for (let i = 0; i < test.n; i++) if (preds[i] === test.decoy.decoyLabels[i]) agree++;
+      const masks = fromArray(test.decoy.masks, [test.n, h, w]);
+      const bs = o.batchSize ?? 128;
+      let cleanAccuracy = NaN;
+      if (test.cleanImages) {
+        const cleanPreds = noGrad(() => mapBatches(test, bs, (x) => model.forward(x).argmax(1), test.cleanImages));
+        cleanAccuracy = noGrad(() => cleanPreds.eq(labels).to('float64').mean().item());
+      }
       decoy = {
         energy: energy.mean, energyPerClass: energy.perClass, uniformEnergy: (DECOY_PATCH_SIZE * DECOY_PATCH_SIZE) / (h * w),
-        accuracy: acc.mean, decoyLabelRate: agree / test.n,
+        accuracy: acc.mean, decoyLabelRate: agree / test.n, cleanAccuracy, accuracyGap: cleanAccuracy - acc.mean,
+        wrongReasonGradCam: wrongReason(pass.cams, masks),
+        wrongReasonInputGradient: wrongReason(mapBatches(test, bs, (x) => inputGradients(model, x)), masks),
       };
     }
 
@@ -198,6 +222,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       coherence: coh,
       reconstruction: rec,
       maps,
+      specificity,
       decoy,
       faithfulness: faith,
       figures,

@@ -2,6 +2,8 @@ import type { CamTarget } from '../cam/options.js';
 import type { Distance } from '../losses/distance.js';
 import type { ClassSummary } from './class-summary.js';
 import type { InsertionStart } from './deletion-insertion.js';
+import type { ClassSpecificity } from './class-specificity.js';
+import type { WrongReason } from './wrong-reason.js';
 
 /** One image of the figure data: plain numbers, row-major H×W in [0,1]. */
 export interface FigureSample {
@@ -45,6 +47,14 @@ export interface DecoyEvaluation {
    * (the random y' matches the true class a tenth of the time), towards 1 for one that reads it.
    */
   decoyLabelRate: number;
+  /** Accuracy on the same test images without their patch. */
+  cleanAccuracy: number;
+  /** cleanAccuracy − accuracy: how much the randomised patch costs; about 0 for a model that ignores it. */
+  accuracyGap: number;
+  /** The XIL typology's wrong-reason score of the evaluation Grad-CAMs against the patch masks (0–1, lower is better). */
+  wrongReasonGradCam: WrongReason;
+  /** The same score of the RRR input gradients (Ross et al. 2017), an explainer independent of the CAM layer. */
+  wrongReasonInputGradient: WrongReason;
 }
 
 /**
@@ -88,6 +98,11 @@ export interface Evaluation {
    * mean map value (1 = uniform, 0 = empty), contrast the spatial standard deviation (0 = flat).
    */
   maps: { coverage: ClassSummary; contrast: ClassSummary };
+  /**
+   * Per distance, within-class (the coherence distance) over between-class (class mean to class mean) map distance:
+   * low when maps are coherent because they are class-specific, near 1 when all classes' maps look alike.
+   */
+  specificity: Record<Distance, ClassSpecificity>;
   /** Null for datasets without decoys. */
   decoy: DecoyEvaluation | null;
   faithfulness: FaithfulnessEvaluation;
@@ -97,5 +112,5 @@ export interface Evaluation {
 /** The top-level keys of evaluation.json, in order. */
 export const EVALUATION_KEYS = [
   'dataset', 'model', 'checkpoint', 'n', 'camTarget', 'accuracy', 'perClassAccuracy', 'coherence', 'reconstruction',
-  'maps', 'decoy', 'faithfulness', 'figures',
+  'maps', 'specificity', 'decoy', 'faithfulness', 'figures',
 ] as const;

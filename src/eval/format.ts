@@ -30,6 +30,8 @@ export function formatEvaluation(ev: Evaluation): string {
       (ev.checkpoint ? ` (${ev.checkpoint})` : ''),
     `accuracy ${pct(ev.accuracy)}; CAM coverage ${num(ev.maps.coverage.mean)} (mean value: 1 = uniform, 0 = empty), ` +
       `contrast ${num(ev.maps.contrast.mean)} (spatial std: 0 = flat)`,
+    `class specificity (within-class / between-class map distance; lower = maps differ by class): ` +
+      `ssim ${num(ev.specificity.ssim.ratio)}, l1 ${num(ev.specificity.l1.ratio)}, l2 ${num(ev.specificity.l2.ratio)}`,
     '',
     table(rows),
     '',
@@ -42,6 +44,9 @@ export function formatEvaluation(ev: Evaluation): string {
   if (decoy) {
     lines.push(`decoy: energy ${num(decoy.energy)} (uniform map ${num(decoy.uniformEnergy)}), accuracy on randomised decoys ${pct(decoy.accuracy)}, ` +
       `predictions equal to the patch's class ${pct(decoy.decoyLabelRate)}`);
+    lines.push(`shortcut: accuracy without the patch ${pct(decoy.cleanAccuracy)} (gap ${pct(decoy.accuracyGap)}); wrong-reason score ` +
+      `(share of patch pixels lit, XIL typology; lower is better) Grad-CAM ${num(decoy.wrongReasonGradCam.score)}, ` +
+      `input gradients ${num(decoy.wrongReasonInputGradient.score)}`);
   }
   return lines.join('\n');
 }

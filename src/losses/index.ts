@@ -4,3 +4,5 @@ export { type SsimOptions, ssim, ssimMap, gaussianTaps } from './ssim.js';
 export { PrototypeBank, type PrototypeBankOptions, type PrototypeSource, PROTOTYPE_SOURCES, PROTOTYPE_STATE_KEYS } from './prototype-bank.js';
 export { prototypeLoss } from './prototype-loss.js';
 export { batchCamLoss, type BatchCamLossOptions, type BatchTarget, BATCH_TARGETS } from './batch-cam-loss.js';
+export { classContrastLoss, batchClassMeans } from './class-contrast-loss.js';
+export { backgroundLoss } from './background-loss.js';

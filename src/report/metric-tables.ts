@@ -14,11 +14,16 @@ export function summaryTable(ev: Evaluation): string {
   for (const d of DISTANCES) rows.push([`reconstruction ${d} (mean over classes)`, fmt(ev.reconstruction?.[d]?.mean)]);
   rows.push(['map coverage (mean CAM value; 1 = uniform map, 0 = empty)', fmt(ev.maps?.coverage?.mean)]);
   rows.push(['map contrast (spatial std of a CAM; 0 = flat map)', fmt(ev.maps?.contrast?.mean)]);
+  for (const d of DISTANCES) rows.push([`class specificity ${d} (within- / between-class map distance; lower = class-specific)`, fmt(ev.specificity?.[d]?.ratio)]);
   if (ev.decoy) {
     rows.push(['decoy energy (CAM mass in the patch; lower is better)', fmt(ev.decoy.energy)]);
     rows.push(['decoy energy of a uniform map (reference)', fmt(ev.decoy.uniformEnergy)]);
     rows.push(['decoy test accuracy', pct(ev.decoy.accuracy)]);
     rows.push(['predictions equal to the patch\'s class (≈ 10% without shortcut)', pct(ev.decoy.decoyLabelRate)]);
+    rows.push(['accuracy on the same images without the patch', pct(ev.decoy.cleanAccuracy)]);
+    rows.push(['clean − decoy accuracy gap (≈ 0 without shortcut)', pct(ev.decoy.accuracyGap)]);
+    rows.push(['wrong-reason score, Grad-CAM (share of patch pixels lit; lower is better)', fmt(ev.decoy.wrongReasonGradCam?.score)]);
+    rows.push(['wrong-reason score, input gradients (RRR explainer)', fmt(ev.decoy.wrongReasonInputGradient?.score)]);
   }
   const fa = ev.faithfulness;
   rows.push(['deletion AUC (lower is better)', fmt(fa?.deletionAuc)]);

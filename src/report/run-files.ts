@@ -58,7 +58,9 @@ export interface Evaluation {
   maps?: Partial<Record<'coverage' | 'contrast', PerClassMetric>>;
   decoy?: {
     energy?: number; accuracy?: number; energyPerClass?: (number | null)[]; uniformEnergy?: number; decoyLabelRate?: number;
+    cleanAccuracy?: number; accuracyGap?: number; wrongReasonGradCam?: { score?: number }; wrongReasonInputGradient?: { score?: number };
   } | null;
+  specificity?: Partial<Record<'l1' | 'l2' | 'ssim', { within?: number; between?: number; ratio?: number }>>;
   faithfulness?: {
     n?: number; steps?: number; insertionStart?: string; deletionAuc?: number; insertionAuc?: number; averageDrop?: number;
   } | null;

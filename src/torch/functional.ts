@@ -108,3 +108,9 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 export function split(x: Tensor, size: number, dim = 0): Tensor[] {
   return opList('aten::split.Tensor', x, size, dim);
 }
+
+/** The k largest (or smallest, `largest = false`) values along `dim` and their int64 indices; differentiable in the values. */
+export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
+  const [values, indices] = opList('aten::topk', x, k, dim, largest, true);
+  return { values: values!, indices: indices! };
+}

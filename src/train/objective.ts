@@ -4,14 +4,22 @@ import type { Classifier } from '../models/classifier.js';
 import { batchCamLoss } from '../losses/batch-cam-loss.js';
 import { prototypeLoss } from '../losses/prototype-loss.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
-import type { TrainConfig } from './options.js';
+import { batchClassMeans, classContrastLoss } from '../losses/class-contrast-loss.js';
+import { backgroundLoss } from '../losses/background-loss.js';
+import { camLossesOn, type TrainConfig } from './options.js';
 
-/** The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (METHOD.md §5). */
+/**
+ * The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (METHOD.md §5) + λpc·L_proto-contrast +
+ * λbc·L_batch-contrast + λbg·L_background (ours, against collapsed maps); a term that is off is null.
+ */
 export interface ObjectiveTerms {
   loss: Tensor;
   ce: Tensor;
   proto: Tensor | null;
   batch: Tensor | null;
+  protoContrast: Tensor | null;
+  batchContrast: Tensor | null;
+  background: Tensor | null;
   /** Correctly classified samples in the batch (bool B). */
   correct: Tensor;
 }
@@ -27,7 +35,7 @@ export interface StepAt {
  * epochs, and `camWarmupSteps` steps counted from the start of training).
  */
 export function regularised(cfg: TrainConfig, at: StepAt): boolean {
-  return at.epoch >= cfg.camWarmupEpochs && at.step >= cfg.camWarmupSteps && (cfg.lambdaProto > 0 || cfg.lambdaBatch > 0);
+  return at.epoch >= cfg.camWarmupEpochs && at.step >= cfg.camWarmupSteps && camLossesOn(cfg);
 }
 
 /**
@@ -40,7 +48,7 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     const logits = model.forward(x);
     const ce = crossEntropy(logits, y);
     const correct = noGrad(() => logits.argmax(1).eq(y));
-    return { loss: ce, ce, proto: null, batch: null, correct };
+    return { loss: ce, ce, proto: null, batch: null, protoContrast: null, batchContrast: null, background: null, correct };
   }
   const { cams, logits } = batchCam(model, x, y, {
     layer: cfg.camLayer ?? model.defaultTargetLayer, target: cfg.camTarget, grad: cfg.camGrad, norm: cfg.camNorm,
@@ -48,16 +56,22 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
   const ce = crossEntropy(logits, y);
   const correct = noGrad(() => logits.argmax(1).eq(y));
   let loss = ce;
-  let proto: Tensor | null = null;
-  let batch: Tensor | null = null;
-  if (cfg.lambdaProto > 0 && bank) {
-    proto = prototypeLoss(cams, y, bank, cfg.protoDistance ?? cfg.distance);
-    loss = loss.add(proto, cfg.lambdaProto);
-  }
-  if (cfg.lambdaBatch > 0) {
-    batch = batchCamLoss(cams, y, cfg.batchDistance ?? cfg.distance, { target: cfg.batchTarget });
-    loss = loss.add(batch, cfg.lambdaBatch);
-  }
+  const term = (lambda: number, make: () => Tensor): Tensor | null => {
+    if (!(lambda > 0)) return null;
+    const t = make();
+    loss = loss.add(t, lambda);
+    return t;
+  };
+  const proto = bank ? term(cfg.lambdaProto, () => prototypeLoss(cams, y, bank, cfg.protoDistance ?? cfg.distance)) : null;
+  const batch = term(cfg.lambdaBatch, () => batchCamLoss(cams, y, cfg.batchDistance ?? cfg.distance, { target: cfg.batchTarget }));
+  const protoContrast = bank
+    ? term(cfg.lambdaProtoContrast, () => classContrastLoss(cams, y, bank.prototypes, bank.initialized, cfg.contrastTemperature))
+    : null;
+  const batchContrast = term(cfg.lambdaBatchContrast, () => {
+    const m = batchClassMeans(cams, y, model.numClasses);
+    return classContrastLoss(cams, y, m.means, m.present, cfg.contrastTemperature, m.paired);
+  });
+  const background = term(cfg.lambdaBackground, () => backgroundLoss(cams, cfg.backgroundFraction));
   if (bank && bank.source === 'cam') bank.update(cams, y, correct);
-  return { loss, ce, proto, batch, correct };
+  return { loss, ce, proto, batch, protoContrast, batchContrast, background, correct };
 }

@@ -38,6 +38,11 @@ export interface TrainConfig {
   prototypeMomentum: number;
   prototypeCorrectOnly: boolean;
   batchTarget: 'detached' | 'attached';
+  lambdaProtoContrast: number;
+  lambdaBatchContrast: number;
+  contrastTemperature: number;
+  lambdaBackground: number;
+  backgroundFraction: number;
   camWarmupEpochs: number;
   camWarmupSteps: number;
   checkpointEvery: number;
@@ -92,6 +97,11 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'prototypeMomentum', flag: 'prototype-momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'EMA momentum of the CAM prototypes' },
   { key: 'prototypeCorrectOnly', flag: 'prototype-correct-only', kind: 'bool', def: true, help: 'only correctly classified samples update prototypes (--no-prototype-correct-only to turn off)' },
   { key: 'batchTarget', flag: 'batch-target', kind: ['detached', 'attached'], def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
+  { key: 'lambdaProtoContrast', flag: 'lambda-proto-contrast', kind: 'number', def: 0, min: 0, help: 'weight of the contrastive Prototype Loss: InfoNCE of each CAM against all class prototypes, cosine/τ (ours; 0 = off)' },
+  { key: 'lambdaBatchContrast', flag: 'lambda-batch-contrast', kind: 'number', def: 0, min: 0, help: 'weight of the contrastive Batch-CAM Loss: InfoNCE against the batch\'s class-mean CAMs (ours; 0 = off)' },
+  { key: 'contrastTemperature', flag: 'contrast-temperature', kind: 'number', def: 0.1, min: 1e-4, max: 100, help: 'temperature τ of both contrastive losses' },
+  { key: 'lambdaBackground', flag: 'lambda-background', kind: 'number', def: 0, min: 0, help: 'weight of the background term: mean of each CAM\'s lowest pixels, against uniform maps (ours; 0 = off)' },
+  { key: 'backgroundFraction', flag: 'background-fraction', kind: 'number', def: 0.5, min: 0.01, max: 1, help: 'share of each CAM\'s pixels the background term averages (the lowest ones)' },
   { key: 'camWarmupEpochs', flag: 'cam-warmup-epochs', kind: 'int', def: 0, min: 0, help: 'epochs of CE only before the regularisers turn on' },
   { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (not in METHOD.md; see RESULTS.md)' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
@@ -134,6 +144,16 @@ export function coerceOption(s: OptionSpec, raw: unknown): TrainConfig[keyof Tra
   }
 }
 
+/** Whether any CAM regulariser has a positive weight. */
+export function camLossesOn(c: TrainConfig): boolean {
+  return c.lambdaProto > 0 || c.lambdaBatch > 0 || c.lambdaProtoContrast > 0 || c.lambdaBatchContrast > 0 || c.lambdaBackground > 0;
+}
+
+/** Whether the run keeps a prototype bank (the Prototype Loss or its contrastive form is on). */
+export function usesPrototypeBank(c: TrainConfig): boolean {
+  return c.lambdaProto > 0 || c.lambdaProtoContrast > 0;
+}
+
 /** The defaults of every option. */
 export function defaultConfig(): TrainConfig {
   return Object.fromEntries(TRAIN_OPTIONS.map((s) => [s.key, s.def])) as unknown as TrainConfig;
@@ -154,7 +174,7 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
   }
   const c = cfg as unknown as TrainConfig;
   if (c.device !== 'cpu' && !/^cuda(:\d+)?$/.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
-  if (c.camWarmupEpochs >= c.epochs && (c.lambdaProto > 0 || c.lambdaBatch > 0)) {
+  if (c.camWarmupEpochs >= c.epochs && camLossesOn(c)) {
     throw new OptionError(`--cam-warmup-epochs ${c.camWarmupEpochs} leaves no epoch for the regularisers (--epochs ${c.epochs}); use fewer warm-up epochs or set both lambdas to 0`);
   }
   return c;

@@ -17,7 +17,7 @@ import { PrototypeBank } from '../losses/prototype-bank.js';
 import { emptySums, readCheckpoint, restoreCheckpoint, saveCheckpoint, type Position } from './checkpoint.js';
 import { NonFiniteError } from './non-finite.js';
 import { objective } from './objective.js';
-import { resolveConfig, type TrainConfig } from './options.js';
+import { resolveConfig, usesPrototypeBank, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { prepareRunDir, type RunPaths } from './run-dir.js';
 import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
@@ -129,7 +129,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   }
   if (cfg.device !== 'cpu') throw new Error(`--device ${cfg.device}: training on CUDA is not wired up yet; use --device cpu`);
   const optimizer = makeOptimizer(cfg, model);
-  const bank = cfg.lambdaProto > 0 ? new PrototypeBank({
+  const bank = usesPrototypeBank(cfg) ? new PrototypeBank({
     numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
     source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
   }) : null;
@@ -186,7 +186,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         if (!Number.isFinite(g)) throw new NonFiniteError(pos.step, 'gradient norm', g);
         if (cfg.clipGradNorm > 0 && Math.sqrt(g) > cfg.clipGradNorm) scaleGrads(params, cfg.clipGradNorm / Math.sqrt(g));
         optimizer.step();
-        return { ce, proto, batch, loss, correct: terms.correct.sum().item() };
+        return { ce, proto, batch, loss, correct: terms.correct.sum().item(), cam: terms.loss !== terms.ce };
       });
       const now = performance.now();
       for (const s of [pos.sums, pos.window]) {
@@ -203,7 +203,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         pos = { ...pos, window: emptySums() };
       }
       const s = pos.sums;
-      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${v.proto !== null || v.batch !== null ? ' +cam' : ''}`);
+      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${v.cam ? ' +cam' : ''}`);
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
     const s = pos.sums;

@@ -8,12 +8,18 @@ import type { Evaluation } from '../../src/eval/evaluation.js';
 /** A minimal evaluation with the given headline numbers (figures empty: the aggregate never reads them). */
 function fakeEval(acc: number, cohSsim: number, energy: number | null): Evaluation {
   const s = (mean: number) => ({ perClass: [mean], mean });
+  const spec = { within: cohSsim, between: 0.5, ratio: cohSsim / 0.5 };
+  const wr = { score: 0.1, threshold: 0.2, n: 10, zeroMaps: 0 };
   return {
     dataset: 'x', model: 'm', checkpoint: null, n: 10, camTarget: 'pred', accuracy: acc, perClassAccuracy: [acc],
     coherence: { l1: s(cohSsim / 2), l2: s(cohSsim / 4), ssim: s(cohSsim) },
     reconstruction: { l1: s(0.1), l2: s(0.01), ssim: s(0.5) },
     maps: { coverage: s(0.3), contrast: s(0.2) },
-    decoy: energy === null ? null : { energy, energyPerClass: [energy], uniformEnergy: 16 / 784, accuracy: acc, decoyLabelRate: 0.1 },
+    specificity: { l1: spec, l2: spec, ssim: spec },
+    decoy: energy === null ? null : {
+      energy, energyPerClass: [energy], uniformEnergy: 16 / 784, accuracy: acc, decoyLabelRate: 0.1, cleanAccuracy: acc, accuracyGap: 0,
+      wrongReasonGradCam: wr, wrongReasonInputGradient: wr,
+    },
     faithfulness: { n: 0, steps: 28, insertionStart: 'blur', deletionAuc: NaN, insertionAuc: NaN, averageDrop: NaN },
     figures: { classNames: ['a'], meanImages: [], meanCams: [], bankPrototypes: null, samples: [], misclassified: [] },
   };
