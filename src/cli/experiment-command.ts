@@ -7,6 +7,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'config', kind: 'string', def: null, help: 'grid JSON file (required; format below)' },
   { flag: 'out', kind: 'string', def: null, help: 'experiment directory (default experiments/<grid name>)' },
   { flag: 'quiet', kind: 'bool', def: false, help: 'no training progress bars, only one line per run' },
+  { flag: 'max-runs', kind: 'int', def: null, help: 'train/evaluate at most N runs, then write the aggregate and stop (run again to go on; lets other jobs in between)' },
   { flag: 'reevaluate', kind: 'bool', def: false, help: 'evaluate finished runs again from their checkpoints (no training), e.g. after changing the grid\'s "evaluate" options' },
 ];
 
@@ -45,6 +46,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const { grid, runs } = readGrid(config);
   const out = (flags.out as string | undefined) ?? join('experiments', grid.name);
   console.log(`experiment '${grid.name}': ${runs.length} runs into ${out}`);
-  const agg = await runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true, reevaluate: flags.reevaluate === true });
+  const agg = await runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true, reevaluate: flags.reevaluate === true,
+    maxRuns: typeof flags['max-runs'] === 'number' ? flags['max-runs'] : undefined });
   console.log(`aggregate of ${agg.rows.length} settings written to ${join(out, 'aggregate.json')} and aggregate.md`);
 }

@@ -150,6 +150,8 @@ export interface ExperimentOptions {
   reevaluate?: boolean;
   /** One line per run event (default: console.log). */
   log?: (line: string) => void;
+  /** Train or evaluate at most this many runs in this invocation, then write the aggregate and return (run it again to go on). */
+  maxRuns?: number;
 }
 
 /** Per-run wall-clock times, kept beside evaluation.json (timing.json) for the aggregate's timing section. */
@@ -208,6 +210,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
   if (!grid.settings.some((s) => s.name === BASELINE_SETTING)) {
     log(`note: no setting named '${BASELINE_SETTING}' (the CE-only baseline); the aggregate will have no significance tests`);
   }
+  let worked = 0;
   for (const [i, run] of runs.entries()) {
     const dir = join(o.outDir, run.dir);
     const tag = `[${i + 1}/${runs.length}] ${run.dir}`;
@@ -220,6 +223,11 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       log(`${tag}: failed earlier (failed.json), skipped`);
       continue;
     }
+    if (o.maxRuns !== undefined && worked >= o.maxRuns) {
+      log(`stopping after ${worked} run(s) (--max-runs); run the same command again to go on`);
+      break;
+    }
+    worked++;
     const cfg = run.config;
     const t0 = performance.now();
     let trainSeconds: number | null;

@@ -20,7 +20,7 @@ export interface BuiltReport {
  * The report of a run directory (config.json / metrics.jsonl / evaluation.json) or of an experiment directory
  * (aggregate.json, whose rows name run directories), as one self-contained HTML page.
  */
-export function buildReport(dir: string): BuiltReport {
+export function buildReport(dir: string, o: { baseline?: string } = {}): BuiltReport {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ReportError(`${dir} is not a directory; pass a run or experiment directory`);
   const warnings: string[] = [];
   const agg = readAggregate(dir, warnings);
@@ -31,13 +31,20 @@ export function buildReport(dir: string): BuiltReport {
   }
   const run = readRun(dir);
   run.warnings.unshift(...warnings);
-  return { kind: 'run', html: runReport(run) };
+  let baseline = null;
+  if (o.baseline !== undefined) {
+    if (!existsSync(join(o.baseline, 'evaluation.json'))) {
+      throw new ReportError(`--baseline ${o.baseline} has no evaluation.json; run \`batchcam evaluate\` on it first`);
+    }
+    baseline = readRun(o.baseline);
+  }
+  return { kind: 'run', html: runReport(run, baseline) };
 }
 
-/** Builds the report of `dir` and writes it atomically (temp file + rename) to `out` (default `<dir>/report.html`). */
-export function writeReport(dir: string, out?: string): { path: string; kind: BuiltReport['kind']; bytes: number } {
+/** Builds the report of `dir` (beside a `baseline` run's, for a run) and writes it atomically (temp file + rename) to `out` (default `<dir>/report.html`). */
+export function writeReport(dir: string, out?: string, o: { baseline?: string } = {}): { path: string; kind: BuiltReport['kind']; bytes: number } {
   const path = resolve(out ?? join(dir, 'report.html'));
-  const { kind, html } = buildReport(dir);
+  const { kind, html } = buildReport(dir, o);
   const bytes = Buffer.from(html, 'utf8');
   writeFileAtomic(path, bytes);
   return { path, kind, bytes: bytes.length };

@@ -4,6 +4,7 @@ import { classFigures } from './figures.js';
 import { el, esc, page, table } from './html.js';
 import { perClassTable, summaryTable } from './metric-tables.js';
 import type { RunFiles } from './run-files.js';
+import { baselineComparison } from './baseline-comparison.js';
 
 /** Configuration keys shown up front; the full config.json follows collapsed. */
 const KEY_OPTIONS = [
@@ -39,14 +40,19 @@ function warnings(list: readonly string[]): string {
   return list.length ? el('div', { class: 'warn' }, el('strong', {}, 'Some files could not be read: '), esc(list.join('; '))) : '';
 }
 
-/** The body of a single run's report: configuration, training curves, evaluation tables and figures. */
-export function runReportBody(run: RunFiles): string {
+/**
+ * The body of a single run's report: configuration, training curves, evaluation tables and figures; with a
+ * `baseline` run that has an evaluation, a comparison section first (metrics and maps side by side).
+ */
+export function runReportBody(run: RunFiles, baseline?: RunFiles | null): string {
   const ev = run.evaluation;
   const names = runClassNames(run);
   const parts = [
     el('h1', {}, `batchcam run: ${esc(runTitle(run))}`),
     el('p', { class: 'sub' }, esc(run.dir), ev?.checkpoint ? ` · evaluated ${esc(ev.checkpoint)}` : ''),
     warnings(run.warnings),
+    ...(ev && baseline?.evaluation ? [el('h2', { id: 'baseline' }, 'What the regulariser changed (vs the baseline run)'),
+      baselineComparison(ev, baseline.evaluation, { run: run.dir, baseline: baseline.dir })] : []),
     el('h2', { id: 'config' }, 'Configuration'), configSection(run.config),
     el('h2', { id: 'training' }, 'Training curves'), trainingCurves(run.metrics, run.steps),
   ];
@@ -63,6 +69,6 @@ export function runReportBody(run: RunFiles): string {
 }
 
 /** A single run's report as a complete HTML page. */
-export function runReport(run: RunFiles): string {
-  return page(`batchcam — ${runTitle(run)}`, runReportBody(run));
+export function runReport(run: RunFiles, baseline?: RunFiles | null): string {
+  return page(`batchcam — ${runTitle(run)}`, runReportBody(run, baseline));
 }

@@ -95,6 +95,18 @@ test('a grid killed mid-run resumes without redoing finished runs and ends with 
     const p = agg.rows[1]!.vsBaseline!.accuracy!.p;
     assert.ok(p >= 0 && p <= 1);
 
+    // --max-runs 1 runs the grid one run per invocation (so other jobs can run between) and ends with the same aggregate.
+    const sliced = join(root, 'sliced');
+    let invocations = 0;
+    for (let out = runGrid(config, sliced, '--max-runs', '1'); ; out = runGrid(config, sliced, '--max-runs', '1')) {
+      invocations++;
+      assert.ok(invocations <= 4, 'a 4-run grid needs 4 invocations');
+      assert.ok((out.match(/: training/g) ?? []).length <= 1, out);
+      if (!/stopping after 1 run/.test(out)) break;
+    }
+    assert.equal(invocations, 4);
+    assert.deepEqual(withoutTiming(join(sliced, 'aggregate.json')), withoutTiming(join(whole, 'aggregate.json')));
+
     // A third invocation has nothing left to do.
     const again = runGrid(config, cut);
     assert.equal((again.match(/done, skipped/g) ?? []).length, 4);

@@ -39,6 +39,27 @@ describe('report building', () => {
     assert.doesNotMatch(html, /NaN|undefined/);
   });
 
+  it('with a baseline run, puts both runs\' metrics and mean CAMs side by side; refuses an unevaluated baseline', () => {
+    const root = tempDir();
+    const run = writeRun(join(root, 'reg'), DEFAULT_SHAPE, { accuracyShift: 0.01 });
+    const base = writeRun(join(root, 'ce'), DEFAULT_SHAPE, { accuracyShift: -0.02 });
+    const ev = (d: string): { accuracy: number; figures: { meanCams: number[][] } } => JSON.parse(readFileSync(join(d, 'evaluation.json'), 'utf8'));
+    const { html } = buildReport(run, { baseline: base });
+    const section = html.slice(html.indexOf('id="baseline"'), html.indexOf('id="config"'));
+    assert.ok(section.length > 0, 'the comparison section comes before the configuration');
+    const accRow = /<tr><td>test accuracy<\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><\/tr>/.exec(section);
+    assert.ok(accRow, 'an accuracy row with the baseline and this run');
+    assert.equal(accRow[1], `${(100 * ev(base).accuracy).toFixed(2)}%`);
+    assert.equal(accRow[2], `${(100 * ev(run).accuracy).toFixed(2)}%`);
+    // One row per class, each with both mean CAMs and both runs' sample overlays.
+    const classes = ev(run).figures.meanCams.length;
+    assert.equal((section.match(/<tr data-class=/g) ?? []).length, classes);
+    assert.equal((section.match(/figcaption>baseline</g) ?? []).length, classes);
+    assert.equal((section.match(/figcaption>this run</g) ?? []).length, classes);
+    assert.doesNotMatch(buildReport(run).html, /id="baseline"/);
+    assert.throws(() => buildReport(run, { baseline: root }), (e: Error) => e instanceof ReportError && /has no evaluation.json/.test(e.message));
+  });
+
   it('writes atomically to <dir>/report.html or --out, leaving no temp files', () => {
     const dir = writeRun(join(tempDir(), 'r'), { ...DEFAULT_SHAPE, epochs: 2 });
     const r = writeReport(dir);
