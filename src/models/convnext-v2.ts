@@ -91,7 +91,7 @@ export class ConvNeXtV2 extends Classifier {
       let activation: Tensor | null = null;
       for (let i = 0; i < this.stages.length; i++) {
         const d = this.downsample[i]!.forward(h);
-        // Released stage by stage, not at the scope's end: without autograd only one stage's maps are alive.
+        // Released stage by stage, not at the scope's end: without autograd one stage's input is alive, not all four.
         if (h !== x && h !== activation) h.dispose();
         h = this.stages[i]!.forward(d);
         d.dispose();

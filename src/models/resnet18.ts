@@ -71,11 +71,11 @@ export class ResNet18 extends Classifier {
     this.checkLayer(layer);
     const stop = Number(layer.slice(5)) - 1;
     return scope(() => {
-      let h = scope(() => this.bn1.forward(this.conv1.forward(x)).relu());
+      let h = scope(() => this.bn1.forward(this.conv1.forward(x)).relu()); // own scope: conv, BN freed before layer1
       let activation: Tensor | null = null;
       for (let i = 0; i < 4; i++) {
         const next = this.layers[i]!.forward(h);
-        // Released stage by stage, not at the scope's end: without autograd only one stage's maps are alive.
+        // Released stage by stage, not at the scope's end: without autograd one stage's input is alive, not all four.
         if (h !== activation) h.dispose();
         h = next;
         if (i === stop) activation = h;
