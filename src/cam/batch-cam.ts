@@ -1,4 +1,4 @@
-import { enableGrad, grad, isGradEnabled, noGrad, type Tensor } from '../torch/index.js';
+import { enableGrad, grad, isGradEnabled, noGrad, scope, type Tensor } from '../torch/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { camFromWeights } from './cam-map.js';
 import type { CamOptions } from './options.js';
@@ -25,18 +25,15 @@ export function batchCam(model: Classifier, x: Tensor, labels: Tensor | null, o:
   const target = o.target ?? (labels ? 'label' : 'pred');
   const secondOrder = (o.grad ?? 'second-order') === 'second-order';
   if (target === 'label' && !labels) throw new Error('batchCam: target "label" needs labels');
-  const { activation, logits } = model.forwardSplit(x, layer);
-  const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
-  const idx = targets.unsqueeze(1);
-  const picked = logits.gather(1, idx);
-  const score = picked.sum();
-  // retainGraph: a training step back-propagates CE (and the CAM loss) through the same forward graph afterwards.
-  const [g] = grad(score, [activation], { createGraph: secondOrder, retainGraph: true });
-  const alpha = g!.mean([2, 3], true);
-  const alphaUsed = secondOrder ? alpha : alpha.detach();
   const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;
-  const cams = camFromWeights(alphaUsed, activation, o.norm ?? 'max', size);
-  for (const t of [activation, idx, picked, score, g!, alpha]) t.dispose();
-  if (alphaUsed !== alpha) alphaUsed.dispose();
-  return { cams, logits, targets };
+  return scope(() => {
+    const { activation, logits } = model.forwardSplit(x, layer);
+    const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
+    const score = logits.gather(1, targets.unsqueeze(1)).sum();
+    // retainGraph: a training step back-propagates CE (and the CAM loss) through the same forward graph afterwards.
+    const [g] = grad(score, [activation], { createGraph: secondOrder, retainGraph: true });
+    const alpha = g!.mean([2, 3], true);
+    const cams = camFromWeights(secondOrder ? alpha : alpha.detach(), activation, o.norm ?? 'max', size);
+    return { cams, logits, targets };
+  });
 }

@@ -1,4 +1,4 @@
-import { interpolateBilinear, type Tensor } from '../torch/index.js';
+import { interpolateBilinear, scope, type Tensor } from '../torch/index.js';
 import { CAM_EPS, type CamNorm } from './options.js';
 
 /**
@@ -6,28 +6,18 @@ import { CAM_EPS, type CamNorm } from './options.js';
  * optionally upsampled. alpha B×K×1×1, activation B×K×h×w → B×h×w (or B×H×W).
  */
 export function camFromWeights(alpha: Tensor, activation: Tensor, norm: CamNorm, size: [number, number] | null): Tensor {
-  const weighted = alpha.mul(activation);
-  const summed = weighted.sum(1);
-  const cam = summed.relu();
+  // Two scopes: the B×K×h×w product α·A is freed before the upsampled maps are allocated.
+  const cam = scope(() => normalise(alpha.mul(activation).sum(1).relu(), norm));
+  if (!size) return cam;
+  const up = scope(() => interpolateBilinear(cam.unsqueeze(1), size).squeeze(1));
+  cam.dispose();
+  return up;
+}
+
+/** Per-sample scaling of B×h×w maps to [0,1]: cam / max, or (cam − min) / (max − min). */
+function normalise(cam: Tensor, norm: CamNorm): Tensor {
   const max = cam.amax([1, 2], true);
-  let normed: Tensor;
-  if (norm === 'max') {
-    const d = max.add(CAM_EPS);
-    normed = cam.div(d);
-    d.dispose();
-  } else {
-    const min = cam.amin([1, 2], true);
-    const num = cam.sub(min);
-    const range = max.sub(min);
-    const d = range.add(CAM_EPS);
-    normed = num.div(d);
-    for (const t of [min, num, range, d]) t.dispose();
-  }
-  for (const t of [weighted, summed, cam, max]) t.dispose();
-  if (!size) return normed;
-  const n4 = normed.unsqueeze(1);
-  const up = interpolateBilinear(n4, size);
-  const out = up.squeeze(1);
-  for (const t of [normed, n4, up]) t.dispose();
-  return out;
+  if (norm === 'max') return cam.div(max.add(CAM_EPS));
+  const min = cam.amin([1, 2], true);
+  return cam.sub(min).div(max.sub(min).add(CAM_EPS));
 }

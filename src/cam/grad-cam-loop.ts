@@ -1,4 +1,4 @@
-import { grad, noGrad, stack, type Tensor } from '../torch/index.js';
+import { grad, noGrad, scope, stack, type Tensor } from '../torch/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { camFromWeights } from './cam-map.js';
 import type { CamOptions } from './options.js';
@@ -13,27 +13,21 @@ export function gradCamLoop(model: Classifier, x: Tensor, labels: Tensor | null,
   const layer = o.layer ?? model.defaultTargetLayer;
   const target = o.target ?? (labels ? 'label' : 'pred');
   if (target === 'label' && !labels) throw new Error('gradCamLoop: target "label" needs labels');
-  const { activation, logits } = model.forwardSplit(x, layer);
-  const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
-  const t = targets.toArray();
   const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;
   const params = model.parameters().filter((p) => p.requiresGrad);
-  const maps: Tensor[] = [];
-  for (let i = 0; i < t.length; i++) {
-    const zi = logits.select(0, i).select(0, t[i]!);
-    // A hook-based backward() runs through the whole network (every parameter's gradient), not just down to A.
-    const [g, ...paramGrads] = grad(zi, [activation, ...params], { retainGraph: true, allowUnused: true });
-    for (const pg of paramGrads) pg?.dispose();
-    const gi = g!.slice(0, i, i + 1);
-    const alpha = gi.mean([2, 3], true);
-    const ai = activation.slice(0, i, i + 1).detach();
-    const cam = camFromWeights(alpha, ai, o.norm ?? 'max', size);
-    maps.push(cam.squeeze(0));
-    for (const u of [zi, g!, gi, alpha, ai, cam]) u.dispose();
-  }
-  const cams = stack(maps);
-  for (const m of maps) m.dispose();
-  activation.dispose();
-  logits.dispose();
-  return { cams, targets };
+  return scope(() => {
+    const { activation, logits } = model.forwardSplit(x, layer);
+    const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
+    const t = targets.toArray();
+    // One scope per sample: each backward's B×K×h×w gradient is freed before the next one is taken.
+    const maps = t.map((ti, i) => scope(() => {
+      const zi = logits.select(0, i).select(0, ti);
+      // A hook-based backward() runs through the whole network (every parameter's gradient), not just down to A.
+      const [g, ...paramGrads] = grad(zi, [activation, ...params], { retainGraph: true, allowUnused: true });
+      for (const pg of paramGrads) pg?.dispose(); // model-sized: released at once rather than at the sample's end
+      const alpha = g!.slice(0, i, i + 1).mean([2, 3], true);
+      return camFromWeights(alpha, activation.slice(0, i, i + 1).detach(), o.norm ?? 'max', size).squeeze(0);
+    }));
+    return { cams: stack(maps), targets };
+  });
 }

@@ -4,7 +4,7 @@ import type { DataLoader, PlainBatch } from './loader.js';
 /**
  * The one place the data layer touches tensors: plain typed-array batches in,
  * libtorch tensors out. Everything else stays plain TypeScript so it can be
- * built and tested without the native addon.
+ * built and tested without libtorch.
  */
 
 /** A batch as tensors: `x` float32 [n, C, H, W], `y` int64 [n]. */

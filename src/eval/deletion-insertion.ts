@@ -1,4 +1,4 @@
-import { cat, conv2d, fromArray, noGrad, op, scope, stack, where, type Tensor } from '../torch/index.js';
+import { argsort, cat, conv2d, fromArray, noGrad, scope, stack, where, type Tensor } from '../torch/index.js';
 import { gaussianTaps } from '../losses/ssim.js';
 import type { Classifier } from '../models/classifier.js';
 import { classProbability } from './class-probability.js';
@@ -42,9 +42,9 @@ export interface DeletionInsertionResult {
 export function saliencyRanks(cams: Tensor): Tensor {
   const n = cams.shape[0]!;
   return noGrad(() => scope(() => {
-    const order = op('aten::argsort.stable', cams.reshape([n, -1]), true, 1, true);
+    const order = argsort(cams.reshape([n, -1]), 1, { stable: true, descending: true });
     // The inverse permutation of a permutation is its argsort.
-    return op('aten::argsort.stable', order, true, 1, false);
+    return argsort(order, 1, { stable: true });
   }));
 }
 

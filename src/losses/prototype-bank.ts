@@ -1,4 +1,4 @@
-import { keep, noGrad, op, oneHot, scope, where, zeros, type Tensor } from '../torch/index.js';
+import { keep, logicalOr, noGrad, oneHot, scope, where, zeros, type Tensor } from '../torch/index.js';
 import { StateDictError } from '../nn/module.js';
 
 /** Where prototypes come from (METHOD.md §3): an EMA of detached CAMs, or the class-mean training image. */
@@ -103,7 +103,7 @@ export class PrototypeBank {
       const present = counts.gt(0);
       const p = this.#protos.view([c, h * w]);
       p.copy_(where(present.unsqueeze(1), scaled, p));
-      this.#init.copy_(op('aten::logical_or', present, this.#init.ne(0)).to('uint8'));
+      this.#init.copy_(logicalOr(present, this.#init.ne(0)).to('uint8'));
     }));
     return this;
   }
@@ -176,7 +176,7 @@ export class PrototypeBank {
       const ema = p.mul(this.momentum).add(mean.mul(1 - this.momentum));
       const next = where(present, where(init, ema, mean), p);
       p.copy_(next);
-      this.#init.copy_(op('aten::logical_or', present.squeeze(1), init.squeeze(1)).to('uint8'));
+      this.#init.copy_(logicalOr(present.squeeze(1), init.squeeze(1)).to('uint8'));
     }));
   }
 

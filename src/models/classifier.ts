@@ -1,4 +1,4 @@
-import type { Tensor } from '../torch/index.js';
+import { scope, type Tensor } from '../torch/index.js';
 import { Module } from '../nn/module.js';
 
 /** A forward pass split at a target layer: A = f(x) and z = g(A), both in the autograd graph. */
@@ -24,9 +24,7 @@ export abstract class Classifier extends Module {
 
   /** Logits only. */
   forward(x: Tensor): Tensor {
-    const { activation, logits } = this.forwardSplit(x);
-    activation.dispose();
-    return logits;
+    return scope(() => this.forwardSplit(x).logits);
   }
 
   get defaultTargetLayer(): string {

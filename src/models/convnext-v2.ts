@@ -1,4 +1,4 @@
-import { gelu, type Tensor } from '../torch/index.js';
+import { gelu, scope, type Tensor } from '../torch/index.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { DropPath } from '../nn/drop-path.js';
 import { GRN } from '../nn/grn.js';
@@ -28,21 +28,11 @@ export class ConvNeXtBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const steps: Tensor[] = [];
-    const keep = (t: Tensor): Tensor => (steps.push(t), t);
-    const d = keep(this.dwconv.forward(x));
-    const nhwc = keep(d.permute([0, 2, 3, 1]));
-    const n = keep(this.norm.forward(nhwc));
-    const p1 = keep(this.pwconv1.forward(n));
-    const g = keep(gelu(p1));
-    const r = keep(this.grn.forward(g));
-    const p2 = keep(this.pwconv2.forward(r));
-    const nchw = keep(p2.permute([0, 3, 1, 2]));
-    const dp = this.dropPath.forward(nchw);
-    if (dp !== nchw) steps.push(dp);
-    const out = x.add(dp);
-    for (const t of steps) t.dispose();
-    return out;
+    return scope(() => {
+      const h = this.norm.forward(this.dwconv.forward(x).permute([0, 2, 3, 1])); // N×C×H×W → N×H×W×C
+      const y = this.pwconv2.forward(this.grn.forward(gelu(this.pwconv1.forward(h)))).permute([0, 3, 1, 2]);
+      return x.add(this.dropPath.forward(y));
+    });
   }
 
   macs(hw: number): number {
@@ -96,22 +86,20 @@ export class ConvNeXtV2 extends Classifier {
   forwardSplit(x: Tensor, layer = 'stage3'): SplitForward {
     this.checkLayer(layer);
     const stop = Number(layer.slice(5)) - 1;
-    let h = x;
-    let activation: Tensor | null = null;
-    for (let i = 0; i < this.stages.length; i++) {
-      const d = this.downsample[i]!.forward(h);
-      if (h !== x && h !== activation) h.dispose();
-      h = this.stages[i]!.forward(d);
-      d.dispose();
-      if (i === stop) activation = h;
-    }
-    const pooled = h.mean([2, 3]);
-    const normed = this.norm.forward(pooled);
-    const logits = this.head.forward(normed);
-    pooled.dispose();
-    normed.dispose();
-    if (h !== activation) h.dispose();
-    return { activation: activation!, logits };
+    return scope(() => {
+      let h = x;
+      let activation: Tensor | null = null;
+      for (let i = 0; i < this.stages.length; i++) {
+        const d = this.downsample[i]!.forward(h);
+        // Released stage by stage, not at the scope's end: without autograd one stage's input is alive, not all four.
+        if (h !== x && h !== activation) h.dispose();
+        h = this.stages[i]!.forward(d);
+        d.dispose();
+        if (i === stop) activation = h;
+      }
+      const logits = this.head.forward(this.norm.forward(h.mean([2, 3])));
+      return { activation: activation!, logits };
+    });
   }
 
   macsPerImage(): number {

@@ -1,4 +1,4 @@
-import { adaptiveAvgPool2d, type Tensor } from '../torch/index.js';
+import { adaptiveAvgPool2d, scope, type Tensor } from '../torch/index.js';
 import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
@@ -26,17 +26,11 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const c1 = this.conv1.forward(x);
-    const b1 = this.bn1.forward(c1);
-    const r1 = b1.relu();
-    const c2 = this.conv2.forward(r1);
-    const b2 = this.bn2.forward(c2);
-    const sc = this.shortcut ? this.shortcut.forward(x) : x;
-    const sum = b2.add(sc);
-    const out = sum.relu();
-    for (const t of [c1, b1, r1, c2, b2, sum]) t.dispose();
-    if (sc !== x) sc.dispose();
-    return out;
+    return scope(() => {
+      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
+      const shortcut = this.shortcut ? this.shortcut.forward(x) : x;
+      return out.add(shortcut).relu();
+    });
   }
 
   macs(inC: number, outC: number, outHW: number, stride: number): number {
@@ -76,25 +70,19 @@ export class ResNet18 extends Classifier {
   forwardSplit(x: Tensor, layer = 'layer4'): SplitForward {
     this.checkLayer(layer);
     const stop = Number(layer.slice(5)) - 1;
-    const c = this.conv1.forward(x);
-    const b = this.bn1.forward(c);
-    let h = b.relu();
-    c.dispose();
-    b.dispose();
-    let activation: Tensor | null = null;
-    for (let i = 0; i < 4; i++) {
-      const next = this.layers[i]!.forward(h);
-      if (h !== activation) h.dispose();
-      h = next;
-      if (i === stop) activation = h;
-    }
-    const pooled = adaptiveAvgPool2d(h, 1);
-    const flat = pooled.flatten(1);
-    const logits = this.fc.forward(flat);
-    pooled.dispose();
-    flat.dispose();
-    if (h !== activation) h.dispose();
-    return { activation: activation!, logits };
+    return scope(() => {
+      let h = scope(() => this.bn1.forward(this.conv1.forward(x)).relu()); // own scope: conv, BN freed before layer1
+      let activation: Tensor | null = null;
+      for (let i = 0; i < 4; i++) {
+        const next = this.layers[i]!.forward(h);
+        // Released stage by stage, not at the scope's end: without autograd one stage's input is alive, not all four.
+        if (h !== activation) h.dispose();
+        h = next;
+        if (i === stop) activation = h;
+      }
+      const logits = this.fc.forward(adaptiveAvgPool2d(h, 1).flatten(1));
+      return { activation: activation!, logits };
+    });
   }
 
   override headIsPerSample(layer: string): boolean {

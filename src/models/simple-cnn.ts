@@ -1,4 +1,4 @@
-import { dropout, maxPool2d, type Tensor } from '../torch/index.js';
+import { dropout, maxPool2d, scope, type Tensor } from '../torch/index.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
 import { Classifier, type SplitForward } from './classifier.js';
@@ -24,19 +24,12 @@ export class SimpleCNN extends Classifier {
 
   forwardSplit(x: Tensor, layer = 'conv2'): SplitForward {
     this.checkLayer(layer);
-    const c1 = this.conv1.forward(x);
-    const r1 = c1.relu();
-    const c2 = this.conv2.forward(r1);
-    const a = c2.relu();
-    const p = maxPool2d(a, 2);
-    const d1 = dropout(p, 0.25, this.training);
-    const f = d1.flatten(1);
-    const h = this.fc1.forward(f);
-    const hr = h.relu();
-    const d2 = dropout(hr, 0.5, this.training);
-    const logits = this.fc2.forward(d2);
-    for (const t of [c1, r1, c2, p, d1, f, h, hr, d2]) t.dispose();
-    return { activation: a, logits };
+    return scope(() => {
+      const activation = this.conv2.forward(this.conv1.forward(x).relu()).relu();
+      const h = dropout(maxPool2d(activation, 2), 0.25, this.training).flatten(1);
+      const logits = this.fc2.forward(dropout(this.fc1.forward(h).relu(), 0.5, this.training));
+      return { activation, logits };
+    });
   }
 
   macsPerImage(): number {

@@ -1,4 +1,4 @@
-import { callOp, opList, zerosLike, type Tensor } from '../torch/index.js';
+import { foreachAdd_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMul_, foreachSqrt, zerosLike, type Tensor } from '../torch/index.js';
 import { Optimizer } from './optimizer.js';
 
 /** Options of `AdamW`; the defaults are torch.optim.AdamW's. */
@@ -55,16 +55,16 @@ export class AdamW extends Optimizer {
       const ms = ks.map((k) => this.slots[idx[k]]!.get('exp_avg')!);
       const vs = ks.map((k) => this.slots[idx[k]]!.get('exp_avg_sq')!);
       // ×1 when weightDecay is 0 is exact, so skipping it changes nothing.
-      if (weightDecay !== 0) callOp('aten::_foreach_mul_.Scalar', ps, 1 - lr * weightDecay);
-      callOp('aten::_foreach_mul_.Scalar', ms, beta1);
-      callOp('aten::_foreach_add_.List', ms, gs, 1 - beta1);
-      callOp('aten::_foreach_mul_.Scalar', vs, beta2);
-      callOp('aten::_foreach_addcmul_.Scalar', vs, gs, gs, 1 - beta2);
+      if (weightDecay !== 0) foreachMul_(ps, 1 - lr * weightDecay);
+      foreachMul_(ms, beta1);
+      foreachAdd_(ms, gs, 1 - beta1);
+      foreachMul_(vs, beta2);
+      foreachAddcmul_(vs, gs, gs, 1 - beta2);
       const stepSize = lr / (1 - beta1 ** t);
-      const denom = opList('aten::_foreach_sqrt', vs);
-      callOp('aten::_foreach_div_.Scalar', denom, Math.sqrt(1 - beta2 ** t));
-      callOp('aten::_foreach_add_.Scalar', denom, eps);
-      callOp('aten::_foreach_addcdiv_.Scalar', ps, ms, denom, -stepSize);
+      const denom = foreachSqrt(vs);
+      foreachDiv_(denom, Math.sqrt(1 - beta2 ** t));
+      foreachAdd_(denom, eps);
+      foreachAddcdiv_(ps, ms, denom, -stepSize);
     }
   }
 }

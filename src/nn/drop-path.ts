@@ -1,4 +1,4 @@
-import { rand, type Tensor } from '../torch/index.js';
+import { rand, scope, type Tensor } from '../torch/index.js';
 import { Module } from './module.js';
 
 /**
@@ -12,12 +12,9 @@ export class DropPath extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    const shape = [x.shape[0]!, ...x.shape.slice(1).map(() => 1)];
-    const u = rand(shape);
-    const keepMask = u.ge(this.p).float();
-    const scaled = keepMask.div(1 - this.p);
-    const out = x.mul(scaled);
-    for (const t of [u, keepMask, scaled]) t.dispose();
-    return out;
+    return scope(() => {
+      const keepMask = rand([x.shape[0]!, ...x.shape.slice(1).map(() => 1)]).ge(this.p).float(); // one draw per sample
+      return x.mul(keepMask.div(1 - this.p));
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { zeros, type Tensor } from '../torch/index.js';
+import { scope, zeros, type Tensor } from '../torch/index.js';
 import { Module } from './module.js';
 
 /**
@@ -16,12 +16,10 @@ export class GRN extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const gx = x.norm([1, 2], true);
-    const denom = gx.mean(-1, true).add(1e-6);
-    const nx = gx.div(denom);
-    const xn = x.mul(nx);
-    const out = this.gamma.mul(xn).add(this.beta).add(x);
-    for (const t of [gx, denom, nx, xn]) t.dispose();
-    return out;
+    return scope(() => {
+      const gx = x.norm([1, 2], true);
+      const nx = gx.div(gx.mean(-1, true).add(1e-6));
+      return this.gamma.mul(x.mul(nx)).add(this.beta).add(x);
+    });
   }
 }

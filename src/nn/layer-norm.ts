@@ -1,4 +1,4 @@
-import { layerNorm, ones, zeros, type Tensor } from '../torch/index.js';
+import { layerNorm, ones, scope, zeros, type Tensor } from '../torch/index.js';
 import { Module } from './module.js';
 
 /** LayerNorm over the last dim (channels-last input, or features). Keys: weight, bias. */
@@ -20,11 +20,6 @@ export class LayerNorm extends Module {
 /** LayerNorm over the channel dim of an NCHW tensor (ConvNeXt's channels_first LayerNorm). Keys: weight, bias. */
 export class LayerNorm2d extends LayerNorm {
   override forward(x: Tensor): Tensor {
-    const nhwc = x.permute([0, 2, 3, 1]);
-    const y = super.forward(nhwc);
-    const out = y.permute([0, 3, 1, 2]);
-    nhwc.dispose();
-    y.dispose();
-    return out;
+    return scope(() => super.forward(x.permute([0, 2, 3, 1])).permute([0, 3, 1, 2]));
   }
 }

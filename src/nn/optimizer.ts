@@ -1,5 +1,4 @@
 import { keep, noGrad, scope, type Tensor } from '../torch/index.js';
-import { native } from '../torch/native.js';
 import { StateDictError } from './module.js';
 
 /**
@@ -27,7 +26,7 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.len
 /**
  * Base of the optimisers: one parameter group over a fixed list of leaf tensors whose `.grad` is filled by
  * `backward()`. `step()` updates, under no-grad, the parameters that have a gradient (others are skipped,
- * like PyTorch), with `_foreach_*` ATen ops so a step costs a handful of addon calls, not a few per tensor.
+ * like PyTorch), with the `foreach*` list ops so a step costs a handful of addon calls, not a few per tensor.
  * State tensors are owned by the optimiser until `dispose()`.
  */
 export abstract class Optimizer {
@@ -50,7 +49,7 @@ export abstract class Optimizer {
       if (!FLOATING.has(p.dtype)) throw new RangeError(`${new.target.name}: parameter ${i} is ${p.dtype}, expected a floating-point tensor`);
       if (!p.isLeaf) throw new RangeError(`${new.target.name}: parameter ${i} is not a leaf tensor; optimise the leaf it was computed from`);
       // Storage address catches the same tensor passed twice, even through two wrappers.
-      const ptr = p.numel > 0 ? native.dataPtr(p.handle) : -1 - i;
+      const ptr = p.numel > 0 ? p.dataPtr() : -1 - i;
       if (seen.has(ptr)) throw new RangeError(`${new.target.name}: parameter ${i} appears more than once`);
       seen.add(ptr);
     });

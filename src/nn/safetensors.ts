@@ -1,9 +1,7 @@
 import { writeFileAtomic } from './atomic-file.js';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { dtypeCode, type DType } from '../torch/dtype.js';
-import { native } from '../torch/native.js';
-import { Tensor } from '../torch/index.js';
+import { fromBytes, Tensor, type DType } from '../torch/index.js';
 
 /**
  * Any failure to read, parse, validate or write a safetensors file. The message names the source
@@ -81,7 +79,7 @@ export function serializeSafetensors(tensors: TensorSet, metadata?: Record<strin
     } catch (e) {
       throw new SafetensorsError(target, key, `unsupported tensor type (${(e as Error).message}), expected one of ${SUPPORTED}`);
     }
-    const bytes = new Uint8Array(native.toBuffer(t.handle));
+    const bytes = t.bytes();
     datas.push(bytes);
     parts.push(`${JSON.stringify(key)}:${JSON.stringify({ dtype: DTYPE_FORMAT[dtype], shape: t.shape, data_offsets: [offset, offset + bytes.length] })}`);
     offset += bytes.length;
@@ -340,7 +338,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
       }
       let t: Tensor;
       try {
-        t = new Tensor(native.fromBuffer(data, e.shape, dtypeCode(FORMAT_DTYPES[e.format])));
+        t = fromBytes(data, e.shape, FORMAT_DTYPES[e.format]);
       } catch (err) {
         return fail(e.key, `libtorch could not create the ${e.format} [${e.shape.join(', ')}] tensor: ${(err as Error).message}`);
       }

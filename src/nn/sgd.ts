@@ -1,4 +1,4 @@
-import { callOp, opList, type Tensor } from '../torch/index.js';
+import { foreachAdd, foreachAdd_, foreachMul_, type Tensor } from '../torch/index.js';
 import { Optimizer } from './optimizer.js';
 
 /** Options of `SGD`; the defaults are torch.optim.SGD's. */
@@ -40,7 +40,7 @@ export class SGD extends Optimizer {
 
   protected override update(idx: readonly number[], grads: readonly Tensor[]): void {
     const ps = idx.map((i) => this.params[i]);
-    let d: readonly Tensor[] = this.weightDecay !== 0 ? opList('aten::_foreach_add.List', grads, ps, this.weightDecay) : grads;
+    let d: readonly Tensor[] = this.weightDecay !== 0 ? foreachAdd(grads, ps, this.weightDecay) : grads;
     if (this.momentum !== 0) {
       const bufs: Tensor[] = [];
       const old: Tensor[] = [];
@@ -58,12 +58,12 @@ export class SGD extends Optimizer {
         }
       });
       if (old.length > 0) {
-        callOp('aten::_foreach_mul_.Scalar', old, this.momentum);
-        callOp('aten::_foreach_add_.List', old, oldD, 1 - this.dampening);
+        foreachMul_(old, this.momentum);
+        foreachAdd_(old, oldD, 1 - this.dampening);
       }
       // Out of place: torch's foreach path would add into the gradients themselves when weightDecay is 0.
-      d = this.nesterov ? opList('aten::_foreach_add.List', d, bufs, this.momentum) : bufs;
+      d = this.nesterov ? foreachAdd(d, bufs, this.momentum) : bufs;
     }
-    callOp('aten::_foreach_add_.List', ps, d, -this.lr);
+    foreachAdd_(ps, d, -this.lr);
   }
 }

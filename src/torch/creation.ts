@@ -22,6 +22,14 @@ export function fromArray(data: AnyTypedArray, shape: readonly number[], opts: C
   return finish(t, opts);
 }
 
+/**
+ * A tensor holding a copy of raw bytes read as `dtype` in the host's byte order (the inverse of `Tensor.bytes()`;
+ * the way to make bool tensors). The byte count must be numel × the dtype's size.
+ */
+export function fromBytes(bytes: Uint8Array, shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(native.fromBuffer(bytes, shape, dtypeCode(dtype)));
+}
+
 function swap(old: Tensor, next: Tensor): Tensor {
   old.dispose();
   return next;

@@ -104,6 +104,23 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') return op('aten::where.ScalarOther', cond, a, b);
   return op('aten::where.self', cond, a, b);
 }
+/** Elementwise a ∨ b of two tensors (non-zero is true), broadcasting; a bool tensor. */
+export function logicalOr(a: Tensor, b: Tensor): Tensor {
+  return op('aten::logical_or', a, b);
+}
+
+export interface ArgsortOptions {
+  /** Keep equal elements in their original order (default false: any order). */
+  stable?: boolean;
+  /** Largest first (default false: smallest first). */
+  descending?: boolean;
+}
+
+/** The int64 indices that sort x along dim, PyTorch's `torch.argsort(x, dim, descending, stable)`. */
+export function argsort(x: Tensor, dim = -1, o: ArgsortOptions = {}): Tensor {
+  return op('aten::argsort.stable', x, o.stable ?? false, dim, o.descending ?? false);
+}
+
 /** Splits along dim into chunks of `size`. */
 export function split(x: Tensor, size: number, dim = 0): Tensor[] {
   return opList('aten::split.Tensor', x, size, dim);

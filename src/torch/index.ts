@@ -4,5 +4,6 @@ export { type DType, type AnyTypedArray, dtypeSize } from './dtype.js';
 export { scope, keep, type Disposable } from './scope.js';
 export * from './creation.js';
 export * from './functional.js';
+export * from './foreach.js';
 export * from './autograd.js';
 export * from './runtime.js';

@@ -149,6 +149,19 @@ export class Tensor implements Disposable {
     return viewAs(native.toBuffer(this.handle), this.dtype);
   }
 
+  /** A copy of the contents as raw bytes: contiguous, in the host's byte order (the inverse of `fromBytes`). */
+  bytes(): Uint8Array {
+    return new Uint8Array(native.toBuffer(this.handle));
+  }
+
+  /**
+   * The address of the tensor's first element: two wrappers of one tensor (or views that start at the same element)
+   * share it, so it tells whether two tensors are the same storage. Meaningless for a tensor with no elements.
+   */
+  dataPtr(): number {
+    return native.dataPtr(this.handle);
+  }
+
   /** Contents as float32, whatever the dtype. */
   toFloat32(): Float32Array {
     if (this.dtype === 'float32') return this.data() as Float32Array;
