@@ -1,6 +1,7 @@
 // Rewrites the training-options table in README.md from TRAIN_OPTIONS (run after `npm run build`).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { TRAIN_OPTIONS, describeKind } from '../dist/src/train/options.js';
+import { describeKind } from '../dist/src/config/option-spec.js';
+import { TRAIN_OPTIONS } from '../dist/src/train/options.js';
 
 const esc = (s) => s.replace(/\|/g, '\\|');
 const rows = TRAIN_OPTIONS.map((s) => `| \`--${s.flag}\` | \`${JSON.stringify(s.def)}\` | ${esc(describeKind(s))}${s.nullable ? ' or null' : ''} | ${esc(s.help)} |`);

@@ -8,7 +8,7 @@ export * from './models/index.js';
 export * from './cam/index.js';
 export * as data from './data/index.js';
 export { train, evaluateAccuracy, loadConfigData, type TrainOptions, type TrainResult, type EpochRecord } from './train/trainer.js';
-export { resolveConfig, defaultConfig, TRAIN_OPTIONS, OptionError, type TrainConfig, type DistanceName } from './train/options.js';
+export { resolveConfig, defaultConfig, TRAIN_OPTIONS, OptionError, type TrainConfig } from './train/options.js';
 export { readCheckpoint, restoreCheckpoint, CheckpointError } from './train/checkpoint.js';
 export { NonFiniteError } from './train/non-finite.js';
 export * as evaluation from './eval/index.js';
