@@ -32,6 +32,12 @@ export type OptionValue<S extends OptionSpec> =
 /** The object a table describes: one property per spec, keyed by `key`, typed by its kind. */
 export type OptionValues<T extends readonly OptionSpec[]> = { -readonly [S in T[number] as S['key']]: OptionValue<S> };
 
+/**
+ * The defaults of a table as written (literal types): assigning them to `OptionValues<T>` checks every default
+ * against its own option's kind at compile time.
+ */
+export type OptionDefaults<T extends readonly OptionSpec[]> = { -readonly [S in T[number] as S['key']]: S['def'] };
+
 /** Thrown for an invalid option; the message names the option and what it accepts. */
 export class OptionError extends Error {
   override name = 'OptionError';
@@ -77,8 +83,8 @@ export function findOption<T extends readonly OptionSpec[]>(table: T, name: stri
 }
 
 /** The defaults of every option of a table. */
-export function optionDefaults<T extends readonly OptionSpec[]>(table: T): OptionValues<T> {
-  return Object.fromEntries(table.map((s) => [s.key, s.def])) as OptionValues<T>;
+export function optionDefaults<T extends readonly OptionSpec[]>(table: T): OptionDefaults<T> {
+  return Object.fromEntries(table.map((s) => [s.key, s.def])) as OptionDefaults<T>;
 }
 
 /**
@@ -101,5 +107,5 @@ export function checkOptions<T extends readonly OptionSpec[]>(table: T, partial:
 /** The table's defaults overlaid with the checked values of `partial` (see {@link checkOptions}). */
 export function resolveOptions<T extends readonly OptionSpec[]>(table: T, partial: Readonly<Record<string, unknown>> = {},
   what = 'option'): OptionValues<T> {
-  return { ...optionDefaults(table), ...checkOptions(table, partial, what) };
+  return { ...optionDefaults(table), ...checkOptions(table, partial, what) } as OptionValues<T>;
 }

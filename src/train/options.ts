@@ -59,8 +59,7 @@ export type TrainConfig = OptionValues<typeof TRAIN_OPTIONS>;
 
 /** The defaults of every option. */
 export function defaultConfig(): TrainConfig {
-  // Returned as the defaults are written, so a default that does not fit its own option's kind fails to compile.
-  return optionDefaults(TRAIN_OPTIONS) as { -readonly [S in (typeof TRAIN_OPTIONS)[number] as S['key']]: S['def'] };
+  return optionDefaults(TRAIN_OPTIONS); // a default that does not fit its option's kind fails to compile here
 }
 
 /**
