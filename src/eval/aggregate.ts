@@ -1,7 +1,7 @@
 import { meanStd, welchTTest, type TTest } from './stats.js';
 import type { Evaluation } from './evaluation.js';
 
-/** The CE-only setting (both λ = 0) every other setting is compared with (METHOD.md §5, §7). */
+/** The CE-only setting (both λ = 0) every other setting is compared with (docs/method.md §5, §7). */
 export const BASELINE_SETTING = 'ce';
 
 /** A metric aggregated over seeds, and whether larger values are better. */

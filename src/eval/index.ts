@@ -1,5 +1,5 @@
 /**
- * Evaluation (METHOD.md §7): metrics as functions over tensors (coherence, reconstruction, map shape, decoy energy,
+ * Evaluation (docs/method.md §7): metrics as functions over tensors (coherence, reconstruction, map shape, decoy energy,
  * deletion/insertion AUC, Average Drop), statistics over seeds (mean ± std, Welch's t), `evaluateModel` producing
  * evaluation.json, and the aggregate over seeds. (Evaluating a checkpoint and running grids: src/experiment/.)
  */

@@ -6,7 +6,7 @@ import { prototypeLoss } from '../losses/prototype-loss.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
 import type { TrainConfig } from './options.js';
 
-/** The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (METHOD.md §5). */
+/** The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (docs/method.md §5). */
 export interface ObjectiveTerms {
   loss: Tensor;
   ce: Tensor;

