@@ -14,7 +14,7 @@ export interface BatchCamResult {
 }
 
 /**
- * Grad-CAM for the whole batch with ONE autograd call (METHOD.md §1): s = Σᵢ z[i, tᵢ], G = ∂s/∂A, α = mean_hw G,
+ * Grad-CAM for the whole batch with ONE autograd call (docs/method.md §1): s = Σᵢ z[i, tᵢ], G = ∂s/∂A, α = mean_hw G,
  * cam = ReLU(Σ_k α_k A_k). Exact per sample while the model's head has no cross-sample op in its current mode
  * (`model.headIsPerSample(layer)`); the model's mode is left as it is and no hooks are installed.
  * Called under `noGrad` (explanations at inference) it switches autograd on for itself and computes detached maps.

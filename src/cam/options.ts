@@ -9,7 +9,7 @@ export const CAM_TARGETS: readonly CamTarget[] = ['label', 'pred'];
 export const CAM_GRADS: readonly CamGrad[] = ['second-order', 'detached'];
 export const CAM_NORMS: readonly CamNorm[] = ['max', 'minmax'];
 
-/** Options shared by Batch-CAM and the per-sample loop (METHOD.md §1). */
+/** Options shared by Batch-CAM and the per-sample loop (docs/method.md §1). */
 export interface CamOptions {
   /** Target layer (default: the model's first, e.g. conv2, layer4, stage3). */
   layer?: string;

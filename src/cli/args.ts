@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { coerceOption, OptionError, TRAIN_OPTIONS, describeKind, type OptionSpec } from '../train/options.js';
+import { coerceOption, describeKind, findOption, OptionError, type OptionSpec } from '../config/option-spec.js';
+import { TRAIN_OPTIONS } from '../train/options.js';
 
 /** A command's own flags besides the training options. */
 export interface FlagSpec {
@@ -9,8 +10,14 @@ export interface FlagSpec {
   def?: string | number | boolean | null;
 }
 
+/** A table of options a command takes besides its own flags (e.g. EVALUATE_OPTIONS), with its --help heading. */
+export interface OptionGroup {
+  title: string;
+  options: readonly OptionSpec[];
+}
+
 export interface Parsed {
-  /** Training options given on the command line or in --config (camelCase keys). */
+  /** Training options and those of the option groups, given on the command line or in --config (camelCase keys). */
   options: Record<string, unknown>;
   /** The command's own flags (kebab-case keys). */
   flags: Record<string, string | number | boolean>;
@@ -18,11 +25,14 @@ export interface Parsed {
 }
 
 /**
- * Parses `--flag value`, `--flag=value`, `--bool`, `--no-bool`. Training options are validated by their spec;
- * `--config file.json` supplies defaults that explicit flags override. Unknown flags are errors.
+ * Parses `--flag value`, `--flag=value`, `--bool`, `--no-bool`. Training options and those of `groups` are validated
+ * by their spec; with training options, `--config file.json` supplies defaults that explicit flags override.
+ * Unknown flags are errors.
  */
-export function parseArgs(argv: readonly string[], own: readonly FlagSpec[], withTrainOptions: boolean): Parsed {
-  const train = new Map<string, OptionSpec>(withTrainOptions ? TRAIN_OPTIONS.map((s) => [s.flag, s]) : []);
+export function parseArgs(argv: readonly string[], own: readonly FlagSpec[], withTrainOptions: boolean,
+  groups: readonly OptionGroup[] = []): Parsed {
+  const tabled: readonly OptionSpec[] = [...(withTrainOptions ? TRAIN_OPTIONS : []), ...groups.flatMap((g) => g.options)];
+  const byFlag = new Map(tabled.map((s) => [s.flag, s]));
   const mine = new Map(own.map((f) => [f.flag, f]));
   const options: Record<string, unknown> = {};
   const flags: Record<string, string | number | boolean> = {};
@@ -41,9 +51,9 @@ export function parseArgs(argv: readonly string[], own: readonly FlagSpec[], wit
       value = name.slice(eq + 1);
       name = name.slice(0, eq);
     }
-    const negated = name.startsWith('no-') && (train.get(name.slice(3))?.kind === 'bool' || mine.get(name.slice(3))?.kind === 'bool');
+    const negated = name.startsWith('no-') && (byFlag.get(name.slice(3))?.kind === 'bool' || mine.get(name.slice(3))?.kind === 'bool');
     const key = negated ? name.slice(3) : name;
-    const spec = train.get(key);
+    const spec = byFlag.get(key);
     const f = mine.get(key);
     if (withTrainOptions && key === 'config') {
       configFile = value ?? argv[++i] ?? null;
@@ -51,7 +61,7 @@ export function parseArgs(argv: readonly string[], own: readonly FlagSpec[], wit
       continue;
     }
     if (!spec && !f) {
-      const all = [...train.keys(), ...mine.keys(), ...(withTrainOptions ? ['config'] : [])];
+      const all = [...byFlag.keys(), ...mine.keys(), ...(withTrainOptions ? ['config'] : [])];
       const near = all.filter((k) => k.includes(key) || key.includes(k)).slice(0, 3);
       throw new OptionError(`unknown option --${key}${near.length ? ` (did you mean ${near.map((n) => `--${n}`).join(', ')}?)` : ''}; see --help`);
     }
@@ -76,7 +86,7 @@ export function parseArgs(argv: readonly string[], own: readonly FlagSpec[], wit
       throw new OptionError(`--config ${configFile}: expected a JSON object of options`);
     }
     for (const [k, v] of Object.entries(fromFile)) {
-      const spec = TRAIN_OPTIONS.find((s) => s.key === k || s.flag === k);
+      const spec = findOption(TRAIN_OPTIONS, k);
       if (!spec) throw new OptionError(`--config ${configFile}: unknown option '${k}'`);
       if (!(spec.key in options)) options[spec.key] = coerceOption(spec, v);
     }
@@ -98,8 +108,8 @@ function coerceFlag(f: FlagSpec, v: string): string | number | boolean {
   return n;
 }
 
-/** Help text: the command's flags, then every training option with its default and allowed values. */
-export function helpText(usage: string, own: readonly FlagSpec[], withTrainOptions: boolean): string {
+/** Help text: the command's flags, the option groups, then every training option with its default and allowed values. */
+export function helpText(usage: string, own: readonly FlagSpec[], withTrainOptions: boolean, groups: readonly OptionGroup[] = []): string {
   const lines = [usage, ''];
   const row = (flag: string, kind: string, def: unknown, help: string): string =>
     `  --${flag.padEnd(24)} ${help}\n  ${''.padEnd(26)} [${kind}; default ${JSON.stringify(def ?? null)}]`;
@@ -107,8 +117,12 @@ export function helpText(usage: string, own: readonly FlagSpec[], withTrainOptio
     lines.push('Options:');
     for (const f of own) lines.push(row(f.flag, f.kind, f.def, f.help));
   }
+  for (const g of groups) {
+    lines.push('', `${g.title}:`);
+    for (const s of g.options) lines.push(row(s.flag, describeKind(s), s.def, s.help));
+  }
   if (withTrainOptions) {
-    lines.push('', 'Training options (METHOD.md; also accepted as keys of --config FILE.json):');
+    lines.push('', 'Training options (docs/method.md §8; also accepted as keys of --config FILE.json):');
     lines.push(row('config', 'path', null, 'JSON file of options; flags override it'));
     for (const s of TRAIN_OPTIONS) lines.push(row(s.flag, describeKind(s), s.def, s.help));
   }

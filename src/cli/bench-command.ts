@@ -4,8 +4,9 @@ import { writeFileAtomic } from '../nn/atomic-file.js';
 import { formatBench, runBench } from '../bench/run-bench.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
 
+// The idiomatic-PyTorch baseline kept in the repository (dist/src/cli/ → bench/torch_reference.py).
 const here = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_REFERENCE = join(here, '..', '..', '..', '..', 'shared', 'bench', 'torch_reference.py');
+const DEFAULT_REFERENCE = join(here, '..', '..', '..', 'bench', 'torch_reference.py');
 
 const FLAGS: FlagSpec[] = [
   { flag: 'models', kind: 'string', def: 'simplecnn,resnet18,convnextv2-atto', help: 'comma-separated models' },

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
-import { readGrid, runExperiment } from '../eval/experiment.js';
-import { OptionError } from '../train/options.js';
+import { readGrid } from '../experiment/grid-schema.js';
+import { runExperiment } from '../experiment/run-grid.js';
+import { OptionError } from '../config/option-spec.js';
+import { EVALUATE_OPTIONS } from '../eval/evaluate-options.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [
@@ -31,7 +33,9 @@ Grid file:
                   { "name": "batch-ssim", "lambdaBatch": 1, "distance": "ssim" } ],
     "seeds": [0, 1, 2],
     "evaluate": { "testLimit": null, "faithfulnessN": 200, "steps": 28, "insertionStart": "blur", "camTarget": "pred" }
-  }`;
+  }
+"evaluate" takes the settings of \`batchcam evaluate\` (see its --help), by key or flag name; defaults:
+  ${EVALUATE_OPTIONS.map((s) => `${s.key} ${JSON.stringify(s.def)}`).join(', ')}.`;
 
 /** `batchcam experiment`: runs (or resumes) a grid and writes its aggregate. */
 export async function experimentCommand(argv: string[]): Promise<void> {

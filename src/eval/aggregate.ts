@@ -1,28 +1,23 @@
 import { meanStd, welchTTest, type TTest } from './stats.js';
 import type { Evaluation } from './evaluation.js';
 
-/** The CE-only setting (both λ = 0) every other setting is compared with (METHOD.md §5, §7). */
+/** The CE-only setting (both λ = 0) every other setting is compared with (docs/method.md §5, §7). */
 export const BASELINE_SETTING = 'ce';
 
 /** A metric aggregated over seeds, and whether larger values are better. */
 export interface AggregateMetric {
-  key: MetricKey;
+  /** Its field in aggregate.json rows. */
+  key: string;
   label: string;
   /** null: neither direction is better in itself (map coverage). */
   better: 'higher' | 'lower' | null;
   get: (e: Evaluation) => number | null;
 }
 
-/** Keys of the aggregated metrics, as they appear in aggregate.json rows. */
-export type MetricKey =
-  | 'accuracy' | 'coherenceSsim' | 'coherenceL1' | 'coherenceL2' | 'reconstructionSsim' | 'reconstructionL1'
-  | 'reconstructionL2' | 'mapCoverage' | 'mapContrast' | 'specificitySsim' | 'decoyEnergy' | 'cleanAccuracy' | 'accuracyGap'
-  | 'wrongReasonGradCam' | 'wrongReasonInputGradient' | 'deletionAuc' | 'insertionAuc' | 'averageDrop';
-
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** What the aggregate reports per (model, dataset, setting), in table order. */
-export const AGGREGATE_METRICS: readonly AggregateMetric[] = [
+/** What the aggregate reports per (model, dataset, setting), in table order. A new metric is one new row. */
+export const AGGREGATE_METRICS = [
   { key: 'accuracy', label: 'accuracy', better: 'higher', get: (e) => finite(e.accuracy) },
   { key: 'coherenceSsim', label: 'coherence ssim', better: 'lower', get: (e) => finite(e.coherence.ssim.mean) },
   { key: 'coherenceL1', label: 'coherence l1', better: 'lower', get: (e) => finite(e.coherence.l1.mean) },
@@ -42,7 +37,10 @@ export const AGGREGATE_METRICS: readonly AggregateMetric[] = [
   { key: 'deletionAuc', label: 'deletion AUC', better: 'lower', get: (e) => finite(e.faithfulness.deletionAuc) },
   { key: 'insertionAuc', label: 'insertion AUC', better: 'higher', get: (e) => finite(e.faithfulness.insertionAuc) },
   { key: 'averageDrop', label: 'average drop', better: 'lower', get: (e) => finite(e.faithfulness.averageDrop) },
-];
+] as const satisfies readonly AggregateMetric[];
+
+/** Keys of the aggregated metrics, as they appear in aggregate.json rows. */
+export type MetricKey = (typeof AGGREGATE_METRICS)[number]['key'];
 
 /** mean ± sample std over seeds, with the values themselves. */
 export interface SeedStats {

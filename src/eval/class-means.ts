@@ -36,8 +36,8 @@ export function classMeans(maps: Tensor, labels: Tensor, numClasses: number): { 
 }
 
 /**
- * Each class mean scaled to [0,1] by its own max (METHOD.md §3/§7: "mean image of class c, scaled to [0,1] by its
- * max"). An all-zero mean stays zero rather than 0/0.
+ * Each class mean scaled to [0,1] by its own max: the image prototypes and the reconstruction reference of
+ * docs/method.md §3 and §7. An all-zero mean stays zero rather than 0/0.
  */
 export function scaleByMax(means: Tensor): Tensor {
   return noGrad(() => scope(() => means.div(means.amax([1, 2], true).clamp(1e-12))));

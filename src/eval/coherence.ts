@@ -5,7 +5,7 @@ import { distanceToClassReference } from './class-distance.js';
 import { summarizeByClass, type ClassSummary } from './class-summary.js';
 
 /**
- * Coherence distances (METHOD.md §7): d(cam_i, M_{y_i}) where M_c is the mean CAM of class c over the same set
+ * Coherence distances (docs/method.md §7): d(cam_i, M_{y_i}) where M_c is the mean CAM of class c over the same set
  * (grouped by label). `cams` N×H×W in [0,1], `labels` int64 N. An N-vector; 0 means the class's maps agree exactly.
  */
 export function coherenceDistances(cams: Tensor, labels: Tensor, numClasses: number, kind: Distance): Tensor {

@@ -4,7 +4,7 @@ import { noGrad, scope, type Tensor } from '../torch/index.js';
 const MASS_EPS = 1e-12;
 
 /**
- * Decoy energy (METHOD.md §7, after Ross et al. 2017): the share of each CAM's mass that lies inside its decoy
+ * Decoy energy (docs/method.md §7, after Ross et al. 2017): the share of each CAM's mass that lies inside its decoy
  * patch, Σ cam·mask / Σ cam, in [0, 1]. `cams` N×H×W (non-negative), `masks` N×H×W or N×1×H×W (any dtype, non-zero
  * inside the patch). A uniform map scores the patch's area share (16/784 for a 4×4 patch on 28×28); a model that
  * relies on the decoy scores near 1. Returns an N-vector (float64).

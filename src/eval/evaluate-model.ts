@@ -1,6 +1,6 @@
 import { cat, fromArray, noGrad, scope, type Tensor } from '../torch/index.js';
 import { batchCam } from '../cam/batch-cam.js';
-import type { CamNorm, CamTarget } from '../cam/options.js';
+import type { CamNorm } from '../cam/options.js';
 import type { Classifier } from '../models/classifier.js';
 import type { LoadedDataset, SplitData } from '../data/load.js';
 import { gatherRows } from '../data/loader.js';
@@ -12,7 +12,8 @@ import { blackValue } from './class-probability.js';
 import { summarizeByClass } from './class-summary.js';
 import { coherence } from './coherence.js';
 import { decoyEnergy } from './decoy-energy.js';
-import { deletionInsertion, type InsertionStart } from './deletion-insertion.js';
+import { deletionInsertion } from './deletion-insertion.js';
+import { EVALUATE_DEFAULTS, type EvaluateSettings } from './evaluate-options.js';
 import type { DecoyEvaluation, Evaluation, FaithfulnessEvaluation, Figures } from './evaluation.js';
 import { figureSamples, mapRows, pickSamples } from './figures.js';
 import { mapShape } from './map-shape.js';
@@ -21,24 +22,17 @@ import { classSpecificity } from './class-specificity.js';
 import { inputGradients } from './input-gradients.js';
 import { wrongReason } from './wrong-reason.js';
 
-/** Options of {@link evaluateModel}; defaults in brackets. */
-export interface EvaluateOptions {
-  /** Class the evaluation CAMs explain [pred] (METHOD.md §1: prediction at inference). */
-  camTarget?: CamTarget;
+/**
+ * Options of {@link evaluateModel}: the settings of EVALUATE_OPTIONS with their defaults (`testLimit` aside, which
+ * picks the data: see `evaluateCheckpoint`), and what only a library call passes, defaults in brackets.
+ */
+export interface EvaluateOptions extends Partial<Omit<EvaluateSettings, 'testLimit'>> {
   /** Target layer [the model's default]. */
   layer?: string;
   /** CAM normalisation [max]; use the training run's. */
   norm?: CamNorm;
   /** Images per Batch-CAM / forward batch [128]. */
   batchSize?: number;
-  /** Test images for the faithfulness metrics, evenly spaced over the set [200]; 0 skips them. */
-  faithfulnessN?: number;
-  /** Deletion/insertion steps K [28]. */
-  steps?: number;
-  /** Insertion start image [blur, RISE's]. */
-  insertionStart?: InsertionStart;
-  /** Correctly classified figure samples per class [3]. */
-  samplesPerClass?: number;
   /** Misclassified figure samples [12]. */
   maxMisclassified?: number;
   /** A prototype bank's state (checkpoint `bank.*`) for the figures. */
@@ -72,7 +66,7 @@ function camPass(model: Classifier, split: SplitData, o: EvaluateOptions): CamPa
       const x = fromArray(split.images.subarray(s * c * h * w, e * c * h * w), [e - s, c, h, w]);
       const y = fromArray(split.labels.subarray(s, e), [e - s]);
       // detached: α is a constant at evaluation, so no second-order graph is built.
-      const r = batchCam(model, x, y, { layer: o.layer, target: o.camTarget ?? 'pred', norm: o.norm, grad: 'detached' });
+      const r = batchCam(model, x, y, { layer: o.layer, target: o.camTarget ?? EVALUATE_DEFAULTS.camTarget, norm: o.norm, grad: 'detached' });
       return { cams: noGrad(() => r.cams.detach()), logits: noGrad(() => r.logits.detach()), targets: r.targets };
     }));
     o.onProgress?.(e, split.n);
@@ -115,9 +109,9 @@ function spread(n: number, m: number): number[] {
 }
 
 function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseline: number, o: EvaluateOptions): FaithfulnessEvaluation {
-  const steps = o.steps ?? 28;
-  const insertionStart = o.insertionStart ?? 'blur';
-  const positions = spread(split.n, o.faithfulnessN ?? 200);
+  const steps = o.steps ?? EVALUATE_DEFAULTS.steps;
+  const insertionStart = o.insertionStart ?? EVALUATE_DEFAULTS.insertionStart;
+  const positions = spread(split.n, o.faithfulnessN ?? EVALUATE_DEFAULTS.faithfulnessN);
   if (positions.length === 0) return { n: 0, steps, insertionStart, deletionAuc: NaN, insertionAuc: NaN, averageDrop: NaN };
   const [c, h, w] = split.imageShape;
   const bs = o.batchSize ?? 128;
@@ -142,7 +136,7 @@ function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseli
 }
 
 /**
- * Evaluates a classifier and its explanations on `data.test` (METHOD.md §7) and returns evaluation.json's object:
+ * Evaluates a classifier and its explanations on `data.test` (docs/method.md §7) and returns evaluation.json's object:
  * accuracy (overall, per class); coherence and reconstruction for l1, l2 and ssim; map coverage and contrast; decoy energy and accuracy on decoy
  * datasets; deletion/insertion AUC and Average Drop on `faithfulnessN` images; and the report's figure data.
  * Batch-CAM runs in eval mode on batches of 128 inside `scope()`, explaining the predicted class unless `camTarget`
@@ -200,7 +194,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       const init = o.bank.initialized ? o.bank.initialized.toArray().map((v) => v !== 0) : classRows.map(() => true);
       bankPrototypes = mapRows(o.bank.prototypes, classRows).map((p, c) => (init[c] ? p : null));
     }
-    const picked = pickSamples(test.classes, preds, numClasses, o.samplesPerClass ?? 3, o.maxMisclassified ?? 12);
+    const picked = pickSamples(test.classes, preds, numClasses, o.samplesPerClass ?? EVALUATE_DEFAULTS.samplesPerClass, o.maxMisclassified ?? 12);
     const sampleData = { pixels: test.pixels, labels: test.classes, preds, sourceIndices: test.sourceIndices, cams: pass.cams };
     const figures: Figures = {
       classNames: [...data.info.classNames],
@@ -216,7 +210,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       model: o.model ?? model.constructor.name,
       checkpoint: o.checkpoint ?? null,
       n: test.n,
-      camTarget: o.camTarget ?? 'pred',
+      camTarget: o.camTarget ?? EVALUATE_DEFAULTS.camTarget,
       accuracy: acc.mean,
       perClassAccuracy: acc.perClass,
       coherence: coh,

@@ -32,7 +32,7 @@ export interface Figures {
   misclassified: FigureSample[];
 }
 
-/** Spurious-feature results on DecoyMNIST / DecoyFMNIST (METHOD.md §7). */
+/** Spurious-feature results on DecoyMNIST / DecoyFMNIST (docs/method.md §7). */
 export interface DecoyEvaluation {
   /** Mean decoy energy: CAM mass inside the 4×4 patch / total mass, over the test images. */
   energy: number;
@@ -58,7 +58,7 @@ export interface DecoyEvaluation {
 }
 
 /**
- * Faithfulness of the evaluation CAMs on a subset of the test images (METHOD.md §7). With n = 0 (skipped) the three
+ * Faithfulness of the evaluation CAMs on a subset of the test images (docs/method.md §7). With n = 0 (skipped) the three
  * means are NaN, written as null in evaluation.json.
  */
 export interface FaithfulnessEvaluation {

@@ -1,7 +1,7 @@
 /**
- * Evaluation (METHOD.md §7): metrics as functions over tensors (coherence, reconstruction, map shape, decoy energy,
+ * Evaluation (docs/method.md §7): metrics as functions over tensors (coherence, reconstruction, map shape, decoy energy,
  * deletion/insertion AUC, Average Drop), statistics over seeds (mean ± std, Welch's t), `evaluateModel` producing
- * evaluation.json, and the experiment grid with its aggregate.
+ * evaluation.json, and the aggregate over seeds. (Evaluating a checkpoint and running grids: src/experiment/.)
  */
 export { meanStd, welchTTest, studentTTwoSided, studentTCdf, regularizedIncompleteBeta, logGamma, type MeanStd, type TTest } from './stats.js';
 export { classSums, classMeans, meansFromSums, scaleByMax, type ClassSums } from './class-means.js';
@@ -21,4 +21,5 @@ export { mapRows, pickSamples, figureSamples, round4 } from './figures.js';
 export {
   EVALUATION_KEYS, type Evaluation, type Figures, type FigureSample, type DecoyEvaluation, type FaithfulnessEvaluation,
 } from './evaluation.js';
+export { EVALUATE_OPTIONS, EVALUATE_DEFAULTS, type EvaluateSettings } from './evaluate-options.js';
 export { evaluateModel, type EvaluateOptions } from './evaluate-model.js';

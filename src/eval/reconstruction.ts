@@ -4,7 +4,7 @@ import { distanceToClassReference } from './class-distance.js';
 import { summarizeByClass, type ClassSummary } from './class-summary.js';
 
 /**
- * Reconstruction distances (METHOD.md §7): d(cam_i, R_{y_i}), where R_c is the mean image of class c scaled to
+ * Reconstruction distances (docs/method.md §7): d(cam_i, R_{y_i}), where R_c is the mean image of class c scaled to
  * [0,1] by its max (build it with `classMeans` + `scaleByMax`). A low value says the saliency looks like the
  * class's typical shape rather than like something else (a decoy patch, the background). N-vector.
  */

@@ -1,5 +1,5 @@
 /**
- * Summary statistics and Welch's t-test for comparing settings over seeds (METHOD.md §7: ≥ 3 seeds, mean ± std,
+ * Summary statistics and Welch's t-test for comparing settings over seeds (docs/method.md §7: several seeds, mean ± std,
  * Welch's t). Plain numbers, no tensors: these run on a handful of per-seed results.
  */
 

@@ -6,7 +6,7 @@ export type BatchTarget = 'detached' | 'attached';
 
 export const BATCH_TARGETS: readonly BatchTarget[] = ['detached', 'attached'];
 
-/** Options of `batchCamLoss` (METHOD.md §4). */
+/** Options of `batchCamLoss` (docs/method.md §4). */
 export interface BatchCamLossOptions {
   /** 'detached' (default): M_c is a constant, each CAM is pulled toward it; 'attached': gradients also flow through M_c. */
   target?: BatchTarget;
@@ -18,7 +18,7 @@ export interface BatchCamLossOptions {
 }
 
 /**
- * L_batch (METHOD.md §4): M_c = mean of the batch's CAMs of class c (each sample's own CAM included); the loss is the
+ * L_batch (docs/method.md §4): M_c = mean of the batch's CAMs of class c (each sample's own CAM included); the loss is the
  * mean over samples whose class has ≥ 2 members in the batch of d(cam_i, M_{y_i}). With no such sample it is a zero
  * still connected to `cams`. Vectorised, with no host sync: through the B×B same-class matrix S (S_ij = [y_i = y_j]),
  * M_{y_i} = (S·cams)_i / Σ_j S_ij, or through a one-hot matmul when `numClasses` is given. `cams` B×H×W, `labels`

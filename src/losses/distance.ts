@@ -1,7 +1,7 @@
 import { scope, type Tensor } from '../torch/index.js';
 import { promote, ssim } from './ssim.js';
 
-/** A distance between maps in [0,1] (METHOD.md §2): mean absolute error, mean squared error, or 1 − SSIM. */
+/** A distance between maps in [0,1] (docs/method.md §2): mean absolute error, mean squared error, or 1 − SSIM. */
 export type Distance = 'l1' | 'l2' | 'ssim';
 
 export const DISTANCES: readonly Distance[] = ['l1', 'l2', 'ssim'];

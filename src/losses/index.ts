@@ -1,4 +1,4 @@
-/** The CAM regularisers of METHOD.md §2–§4: map distances (L1, L2, SSIM), the prototype bank and its loss, and the Batch-CAM loss. */
+/** The CAM regularisers of docs/method.md §2–§4: map distances (L1, L2, SSIM), the prototype bank and its loss, and the Batch-CAM loss. */
 export { type Distance, DISTANCES, parseDistance, distance, meanDistance } from './distance.js';
 export { type SsimOptions, ssim, ssimMap, gaussianTaps } from './ssim.js';
 export { PrototypeBank, type PrototypeBankOptions, type PrototypeSource, PROTOTYPE_SOURCES, PROTOTYPE_STATE_KEYS } from './prototype-bank.js';

@@ -1,12 +1,12 @@
 import { keep, logicalOr, noGrad, oneHot, scope, where, zeros, type Tensor } from '../torch/index.js';
 import { StateDictError } from '../nn/module.js';
 
-/** Where prototypes come from (METHOD.md §3): an EMA of detached CAMs, or the class-mean training image. */
+/** Where prototypes come from (docs/method.md §3): an EMA of detached CAMs, or the class-mean training image. */
 export type PrototypeSource = 'cam' | 'image';
 
 export const PROTOTYPE_SOURCES: readonly PrototypeSource[] = ['cam', 'image'];
 
-/** Options of a prototype bank; the defaults are METHOD.md §3's. */
+/** Options of a prototype bank; the defaults are those of docs/method.md §3. */
 export interface PrototypeBankOptions {
   /** C, the number of classes. */
   numClasses: number;
@@ -27,7 +27,7 @@ export interface PrototypeBankOptions {
 export const PROTOTYPE_STATE_KEYS = ['prototypes', 'initialized'] as const;
 
 /**
- * A bank of C class prototypes (C×H×W, float32) with a per-class initialised flag (METHOD.md §3). It holds plain
+ * A bank of C class prototypes (C×H×W, float32) with a per-class initialised flag (docs/method.md §3). It holds plain
  * tensors outside autograd: updates run under noGrad on detached CAMs, and the prototypes never require grad, so
  * no loss back-propagates into them. The bank owns its tensors until `dispose()`.
  */
@@ -62,7 +62,7 @@ export class PrototypeBank {
   }
 
   /**
-   * A new image-source bank filled by `initFromImages` (METHOD.md §3, `--prototype-source image`).
+   * A new image-source bank filled by `initFromImages` (docs/method.md §3, `--prototype-source image`).
    * `images` N×1×H×W or N×H×W, `labels` int64 N.
    */
   static fromImages(images: Tensor, labels: Tensor, numClasses: number, o: { device?: string } = {}): PrototypeBank {

@@ -3,7 +3,7 @@ import { distance, type Distance } from './distance.js';
 import type { PrototypeBank } from './prototype-bank.js';
 
 /**
- * L_proto (METHOD.md §3): the mean over samples whose class prototype is initialised of d(cam_i, P_{y_i}).
+ * L_proto (docs/method.md §3): the mean over samples whose class prototype is initialised of d(cam_i, P_{y_i}).
  * Gradients flow into `cams` only (the bank is outside autograd). With no eligible sample it is a zero that is still
  * connected to `cams` (zero gradient), so a training step can add it unconditionally and nothing syncs to the host.
  * `cams` B×H×W (the bank's H×W), `labels` int64 B.

@@ -1,7 +1,7 @@
 import { conv2d, fromArray, keep, scope, stack, type DType, type Tensor } from '../torch/index.js';
 
 /**
- * SSIM settings. The defaults are Wang et al. 2004 as METHOD.md §2 fixes them and as scikit-image applies them with
+ * SSIM settings. The defaults are Wang et al. 2004 as docs/method.md §2 fixes them and as scikit-image applies them with
  * `gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1`.
  */
 export interface SsimOptions {

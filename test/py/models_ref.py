@@ -1,4 +1,4 @@
-"""Independent PyTorch (Debian python3-torch 1.13) definitions of batchcam's three models, METHOD.md §6.
+"""Independent PyTorch (Debian python3-torch 1.13) definitions of batchcam's three models, docs/method.md §6.
 State-dict keys match batchcam's, so weights written by the TypeScript side load here with strict=True."""
 import torch
 import torch.nn as nn

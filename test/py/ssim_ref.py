@@ -2,7 +2,7 @@
 
 Reads JSON on stdin: {"shape": [B, H, W], "a": [...], "b": [...]} (flat, row-major; values as given, float64) and
 prints a JSON list of B numbers: structural_similarity(a_i, b_i, gaussian_weights=True, sigma=1.5,
-use_sample_covariance=False, data_range=1), the settings METHOD.md §2 names (Wang et al. 2004).
+use_sample_covariance=False, data_range=1), the settings docs/method.md §2 names (Wang et al. 2004).
 {"cases": [case, ...]} answers several such cases in one run (a list of lists), to pay for the imports once.
 With {"info": true} it prints skimage's version and the window it uses instead.
 """

@@ -1,18 +1,18 @@
 /**
  * Memory soak (issue 7): N regularised ResNet18 training steps on a small real-MNIST slice, recording RSS and the
  * live-tensor count. After warm-up both must stay flat: RSS within ±5 %, live tensors constant.
- * Usage: node dist/bench/soak.js [--steps 5000] [--batch 8] [--model resnet18] [--json soak.json]
+ * Usage: node dist/src/bench/soak.js [--steps 5000] [--batch 8] [--model resnet18] [--json soak.json]
  */
 import { writeFileSync } from 'node:fs';
-import * as T from '../src/torch/index.js';
-import { createModel } from '../src/models/registry.js';
-import { AdamW } from '../src/nn/adamw.js';
-import { loadDataset } from '../src/data/load.js';
-import { DataLoader } from '../src/data/loader.js';
-import { toTensorBatch } from '../src/data/batch.js';
-import { PrototypeBank } from '../src/losses/prototype-bank.js';
-import { resolveConfig } from '../src/train/options.js';
-import { objective } from '../src/train/objective.js';
+import * as T from '../torch/index.js';
+import { createModel } from '../models/registry.js';
+import { AdamW } from '../nn/adamw.js';
+import { loadDataset } from '../data/load.js';
+import { DataLoader } from '../data/loader.js';
+import { toTensorBatch } from '../data/batch.js';
+import { PrototypeBank } from '../losses/prototype-bank.js';
+import { resolveConfig } from '../train/options.js';
+import { objective } from '../train/objective.js';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);

@@ -2,8 +2,8 @@ import { setNumThreads } from '../torch/index.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { loadTrainedModel } from '../train/trained-model.js';
 import type { TrainConfig } from '../train/options.js';
-import { evaluateModel, type EvaluateOptions } from './evaluate-model.js';
-import type { Evaluation } from './evaluation.js';
+import { evaluateModel, type EvaluateOptions } from '../eval/evaluate-model.js';
+import type { Evaluation } from '../eval/evaluation.js';
 
 /** Options of {@link evaluateCheckpoint}: those of `evaluateModel` plus where the test data comes from. */
 export interface EvaluateCheckpointOptions extends Omit<EvaluateOptions, 'bank' | 'dataset' | 'model' | 'checkpoint'> {
