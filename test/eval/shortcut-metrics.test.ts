@@ -122,12 +122,13 @@ test('classSpecificity: within is the coherence distance, between the mean over 
     const within = lab.reduce((acc, c, i) => acc + l1(Array.from(maps.slice(i * N, (i + 1) * N)), M[c]!), 0) / lab.length;
     let between = 0;
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) if (i !== j) between += l1(M[i]!, M[j]!) / 6;
-    close(s.l1.within, within, 1e-12, 'within l1');
-    close(s.l1.between, between, 1e-12, 'between l1');
-    close(s.l1.ratio, within / between, 1e-12, 'ratio l1');
+    // The class means are kept in float32 (as the coherence metric keeps them): agreement to float32 precision.
+    close(s.l1.within, within, 1e-6, 'within l1');
+    close(s.l1.between, between, 1e-6, 'between l1');
+    close(s.l1.ratio, within / between, 1e-5, 'ratio l1');
     const ssimBetween = [[0, 1], [0, 2], [1, 0], [1, 2], [2, 0], [2, 1]].reduce((acc, [i, j]) =>
       acc + distance(T.fromArray(Float64Array.from(M[i!]!), [1, H, H]), T.fromArray(Float64Array.from(M[j!]!), [1, H, H]), 'ssim').item() / 6, 0);
-    close(s.ssim.between, ssimBetween, 1e-12, 'between ssim');
+    close(s.ssim.between, ssimBetween, 1e-5, 'between ssim');
     // Class-specific maps (each class its own constant pattern) have ratio 0; maps that ignore the class, ratio ≫ 0.
     const specific = T.fromArray(Float64Array.from({ length: lab.length * N }, (_, k) => ((k % N) % 3 === lab[Math.floor(k / N)] ? 1 : 0)), [lab.length, H, H]);
     close(classSpecificity(specific, y, 3, ['l1']).l1.ratio, 0, 1e-12, 'class-specific');
