@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { EXIT_CODE_MEANINGS, EXIT_CODES } from '../errors.js';
 import { coerceOption, OptionError, TRAIN_OPTIONS, describeKind, type OptionSpec } from '../train/options.js';
 
 /** A command's own flags besides the training options. */
@@ -98,6 +99,12 @@ function coerceFlag(f: FlagSpec, v: string): string | number | boolean {
   return n;
 }
 
+/** The exit codes, for --help (src/errors.ts defines them). */
+export function exitCodesHelp(): string {
+  const rows = (Object.keys(EXIT_CODES) as (keyof typeof EXIT_CODES)[]).map((k) => `  ${String(EXIT_CODES[k]).padStart(3)}  ${EXIT_CODE_MEANINGS[k]}`);
+  return ['Exit codes:', ...rows].join('\n');
+}
+
 /** Help text: the command's flags, then every training option with its default and allowed values. */
 export function helpText(usage: string, own: readonly FlagSpec[], withTrainOptions: boolean): string {
   const lines = [usage, ''];
@@ -112,5 +119,6 @@ export function helpText(usage: string, own: readonly FlagSpec[], withTrainOptio
     lines.push(row('config', 'path', null, 'JSON file of options; flags override it'));
     for (const s of TRAIN_OPTIONS) lines.push(row(s.flag, describeKind(s), s.def, s.help));
   }
+  lines.push('', exitCodesHelp());
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { CAM_TARGETS, type CamTarget } from '../cam/options.js';
 import { evaluateCheckpoint } from '../eval/evaluate-checkpoint.js';
 import { formatEvaluation } from '../eval/format.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import type { LoadedDataset } from '../data/load.js';
 import { CAM_TARGETS, type CamTarget } from '../cam/options.js';
 import { loadConfigData, train } from '../train/trainer.js';

@@ -3,6 +3,7 @@ import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import type { Optimizer } from '../nn/optimizer.js';
 import type { Classifier } from '../models/classifier.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
+import { CheckpointError } from '../errors.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 
 /** Running sums of the current epoch's training metrics. */
@@ -29,10 +30,8 @@ export interface Position {
 
 const FORMAT = 'batchcam-checkpoint-1';
 
-/** Thrown for a checkpoint that is not ours or does not fit; says what and how to fix it. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
+/** Thrown for a checkpoint that is not ours or does not fit (defined in src/errors.ts; exit 4). */
+export { CheckpointError };
 
 /**
  * Writes everything a bit-identical resume needs into one safetensors file (atomically): weights under

