@@ -1,5 +1,5 @@
 import {
-  backward, callOp, crossEntropy, manualSeed, noGrad, scope, setNumThreads, stack, yieldToEventLoop, type Tensor,
+  crossEntropy, manualSeed, noGrad, scope, setNumThreads, yieldToEventLoop,
 } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import { CosineSchedule } from '../nn/cosine-schedule.js';
@@ -14,13 +14,14 @@ import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
-import { emptySums, readCheckpoint, restoreCheckpoint, saveCheckpoint, type Position } from './checkpoint.js';
-import { NonFiniteError } from './non-finite.js';
-import { objective } from './objective.js';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type Position } from './checkpoint.js';
+import { LOGGED_TERMS } from './objective.js';
 import { OptionError, resolveConfig, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { prepareRunDir, type RunPaths } from './run-dir.js';
+import { addStep, emptySums } from './running-sums.js';
 import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
+import { trainStep, type StepState } from './train-step.js';
 
 /** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
 export interface EpochRecord extends StepRecord {
@@ -87,29 +88,6 @@ export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSi
   return { accuracy: correct / data.test.n, loss: loss / data.test.n };
 }
 
-/** The gradients that exist (wrappers owned by the caller's scope). */
-function presentGrads(params: Tensor[]): Tensor[] {
-  return params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
-}
-
-/** Sum of squared gradient norms via one fused call; NaN/Inf anywhere makes it non-finite. */
-function gradNormSq(params: Tensor[]): number {
-  const grads = presentGrads(params);
-  if (grads.length === 0) return 0;
-  return scope(() => {
-    const norms = callOp('aten::_foreach_norm.Scalar', grads, 2) as Tensor[];
-    return stack(norms).square().sum().item();
-  });
-}
-
-/** Multiplies every gradient by `factor` in place (one fused call), as torch's clip_grad_norm_ does. */
-function scaleGrads(params: Tensor[], factor: number): void {
-  scope(() => {
-    const grads = presentGrads(params);
-    noGrad(() => callOp('aten::_foreach_mul_.Scalar', grads, factor));
-  });
-}
-
 /**
  * Trains a model with the objective of METHOD.md §5 and writes the run directory. Deterministic for a seed:
  * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout from libtorch's generator,
@@ -156,7 +134,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     writeFileAtomic(paths.steps, Buffer.alloc(0));
   }
   const checkpoint = (): void => saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history });
-  const params = model.parameters();
+  const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg };
   let stepsThisRun = 0;
   model.train();
 
@@ -170,31 +148,9 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
       }
       if (pos.step % 16 === 0) await yieldToEventLoop();
       optimizer.lr = schedule.lrAt(pos.step);
-      const v = scope(() => {
-        const b = toTensorBatch(plain);
-        const terms = objective(model, b.x, b.y, cfg, bank, pos);
-        const ce = terms.ce.item();
-        const proto = terms.proto ? terms.proto.item() : null;
-        const batch = terms.batch ? terms.batch.item() : null;
-        const loss = terms.loss.item();
-        for (const [name, x] of [['cross-entropy', ce], ['prototype loss', proto], ['batch-cam loss', batch], ['total loss', loss]] as const) {
-          if (x !== null && !Number.isFinite(x)) throw new NonFiniteError(pos.step, name, x);
-        }
-        optimizer.zeroGrad();
-        backward(terms.loss);
-        const g = gradNormSq(params);
-        if (!Number.isFinite(g)) throw new NonFiniteError(pos.step, 'gradient norm', g);
-        if (cfg.clipGradNorm > 0 && Math.sqrt(g) > cfg.clipGradNorm) scaleGrads(params, cfg.clipGradNorm / Math.sqrt(g));
-        optimizer.step();
-        return { ce, proto, batch, loss, correct: terms.correct.sum().item() };
-      });
+      const v = trainStep(state, plain, pos);
       const now = performance.now();
-      for (const s of [pos.sums, pos.window]) {
-        s.ce += v.ce; s.loss += v.loss; s.correct += v.correct; s.n += plain.size; s.steps++;
-        if (v.proto !== null) { s.proto += v.proto; s.protoSteps++; }
-        if (v.batch !== null) { s.batch += v.batch; s.batchSteps++; }
-        s.seconds += (now - t0) / 1000;
-      }
+      for (const sums of [pos.sums, pos.window]) addStep(sums, v.terms, v.correct, plain.size, (now - t0) / 1000);
       t0 = now;
       pos = { ...pos, batch: pos.batch + 1, step: pos.step + 1 };
       stepsThisRun++;
@@ -202,8 +158,9 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         appendStepRecord(paths.steps, stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
         pos = { ...pos, window: emptySums() };
       }
-      const s = pos.sums;
-      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${v.proto !== null || v.batch !== null ? ' +cam' : ''}`);
+      const e = pos.sums;
+      const cam = LOGGED_TERMS.some((d) => d.regulariser && v.terms[d.key] !== null);
+      progress.update(e.n, `loss ${(e.terms.loss.sum / e.steps).toFixed(4)} acc ${(e.correct / e.n).toFixed(3)}${cam ? ' +cam' : ''}`);
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
     const s = pos.sums;
