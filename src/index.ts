@@ -11,4 +11,7 @@ export { train, evaluateAccuracy, loadConfigData, type TrainOptions, type TrainR
 export { resolveConfig, defaultConfig, TRAIN_OPTIONS, OptionError, type TrainConfig, type DistanceName } from './train/options.js';
 export { readCheckpoint, restoreCheckpoint, CheckpointError } from './train/checkpoint.js';
 export { NonFiniteError } from './train/non-finite.js';
+/** Errors a user can act on, each with the exit code `batchcam` uses for it. */
+export * from './errors.js';
+export { interruptSignal, withInterrupts } from './train/interrupt.js';
 export * as evaluation from './eval/index.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readGrid, runExperiment } from '../eval/experiment.js';
 import { OptionError } from '../train/options.js';
+import { shellQuote, withInterrupts } from '../train/interrupt.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [
@@ -17,7 +18,8 @@ Trains and evaluates every (model × dataset × setting × seed) of a grid into 
 aggregate.md: per (model, dataset, setting) mean ± std over seeds of accuracy, coherence (ssim, l1, l2),
 reconstruction, map coverage and contrast, decoy energy and faithfulness, with Welch's t-test of each setting against
 the setting named 'ce'. Run it again after an interruption: finished runs are skipped and a half-done run resumes from
-its checkpoint; --reevaluate evaluates the finished runs again without training them.
+its checkpoint; --reevaluate evaluates the finished runs again without training them. Ctrl-C (or SIGTERM) lets the
+current run finish its step and write a checkpoint, then exits 130 naming the command that resumes.
 
 Grid file:
   {
@@ -45,6 +47,9 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const { grid, runs } = readGrid(config);
   const out = (flags.out as string | undefined) ?? join('experiments', grid.name);
   console.log(`experiment '${grid.name}': ${runs.length} runs into ${out}`);
-  const agg = await runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true, reevaluate: flags.reevaluate === true });
+  // Ctrl-C/SIGTERM: the current run finishes its step and checkpoints; running the same command again resumes.
+  const again = `batchcam experiment --config ${shellQuote(config)} --out ${shellQuote(out)}${flags.reevaluate === true ? ' --reevaluate' : ''}`;
+  const agg = await withInterrupts((signal) =>
+    runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true, reevaluate: flags.reevaluate === true, signal }), again);
   console.log(`aggregate of ${agg.rows.length} settings written to ${join(out, 'aggregate.json')} and aggregate.md`);
 }

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import type { LoadedDataset } from '../data/load.js';
 import { CAM_TARGETS, type CamTarget } from '../cam/options.js';
 import { loadConfigData, train } from '../train/trainer.js';
+import { throwIfInterrupted } from '../train/interrupt.js';
 import { OptionError, resolveConfig, type TrainConfig } from '../train/options.js';
 import { aggregateMarkdown, aggregateRuns, BASELINE_SETTING, type Aggregate, type RunResult } from './aggregate.js';
 import { INSERTION_STARTS, type InsertionStart } from './deletion-insertion.js';
@@ -150,6 +151,8 @@ export interface ExperimentOptions {
   reevaluate?: boolean;
   /** One line per run event (default: console.log). */
   log?: (line: string) => void;
+  /** Stop request: the run in progress checkpoints and InterruptedError is thrown (see train/interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 /** Per-run wall-clock times, kept beside evaluation.json (timing.json) for the aggregate's timing section. */
@@ -209,6 +212,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
     log(`note: no setting named '${BASELINE_SETTING}' (the CE-only baseline); the aggregate will have no significance tests`);
   }
   for (const [i, run] of runs.entries()) {
+    throwIfInterrupted(o.signal, `stopped before run ${i + 1} of ${runs.length}; the finished runs are kept`);
     const dir = join(o.outDir, run.dir);
     const tag = `[${i + 1}/${runs.length}] ${run.dir}`;
     const evalPath = join(dir, 'evaluation.json');
@@ -231,7 +235,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       log(`${tag}: ${resume ? 'resuming from its checkpoint' : 'training'}`);
       try {
         const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir], () => loadConfigData(cfg));
-        const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data });
+        const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data, signal: o.signal });
         // Training time summed over epochs (and so over resumed invocations), not this call's wall clock.
         trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);
         result.model.dispose();

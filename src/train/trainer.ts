@@ -13,10 +13,11 @@ import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
 import { datasetInfo } from '../data/datasets.js';
-import { RunDirError } from '../errors.js';
+import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint, type Position } from './checkpoint.js';
+import { shellQuote } from './interrupt.js';
 import { LOGGED_TERMS } from './objective.js';
 import { OptionError, resolveConfig, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
@@ -44,6 +45,11 @@ export interface TrainOptions {
   quiet?: boolean;
   /** An already loaded dataset to reuse (must match config.dataset and limits). */
   data?: LoadedDataset;
+  /**
+   * Stop request (see `interruptSignal` in ./interrupt.ts for SIGINT/SIGTERM): once aborted, the current step
+   * finishes, a checkpoint is written and train() throws InterruptedError saying how to resume.
+   */
+  signal?: AbortSignal;
   onEpoch?: (r: EpochRecord) => void;
 }
 
@@ -174,6 +180,11 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
   }
 }
 
+/** The command that continues the run in `dir`. */
+function resumeCommand(dir: string): string {
+  return `batchcam train --out ${shellQuote(dir)} --resume`;
+}
+
 /**
  * Trains a model with the objective of METHOD.md §5 and writes the run directory. Deterministic for a seed:
  * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout from libtorch's generator,
@@ -182,7 +193,7 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
  * Nothing is lost on bad input: options and device are checked first; then, holding the directory's lock (a
  * second trainer is refused), the run directory, the checkpoint to resume, the target layer and the data. Only
  * then does the directory change. `overwrite` moves the old run aside and deletes it once the new run has written
- * its first checkpoint; if the new run fails before that, the old run is put back as it was.
+ * its first checkpoint; if the new run fails (or is interrupted) before that, the old run is put back as it was.
  */
 export async function train(partial: Partial<TrainConfig> | Record<string, unknown>, o: TrainOptions): Promise<TrainResult> {
   if (o.resume && o.overwrite) {
@@ -228,18 +239,31 @@ function undoReplacement(e: unknown, replacement: RunReplacement | null, dir: st
   }
 }
 
-/** The training loop from `s.position` to the end (or `maxSteps`). */
+/** The training loop from `s.position` to the end (or `maxSteps`, or a stop request). */
 async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacement | null): Promise<TrainResult> {
   const { cfg, paths, model, optimizer, bank, data, loader, schedule, history } = s;
   let pos = s.position;
   const result = (): TrainResult => ({ config: cfg, model, bank, history, paths, data, position: pos });
+  let checkpointedAt: number | null = s.resumed ? pos.step : null;
   const checkpoint = (): void => {
     saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history });
+    checkpointedAt = pos.step;
     // The new run has its first checkpoint: the old run it replaces can go.
     replacement?.commit();
   };
   const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg };
   let stepsThisRun = 0;
+  const stopIfAsked = (): void => {
+    if (!o.signal?.aborted) return;
+    const reason: unknown = o.signal.reason;
+    const sig = typeof reason === 'string' ? reason : 'a stop request';
+    if (stepsThisRun === 0 && checkpointedAt === null) {
+      throw new InterruptedError(sig, `stopped before the first step; ${paths.dir} is as it was`, null);
+    }
+    if (checkpointedAt !== pos.step) checkpoint();
+    throw new InterruptedError(sig, `stopped after step ${pos.step} (epoch ${pos.epoch + 1} of ${cfg.epochs}); the checkpoint is ${paths.checkpoint}`,
+      resumeCommand(paths.dir));
+  };
   model.train();
 
   while (pos.epoch < cfg.epochs) {
@@ -250,7 +274,9 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
         checkpoint();
         return result();
       }
-      if (pos.step % 16 === 0) await yieldToEventLoop();
+      // Every step: signal handlers (and GC finalizers) run only when the event loop gets control.
+      await yieldToEventLoop();
+      stopIfAsked();
       optimizer.lr = schedule.lrAt(pos.step);
       const v = trainStep(state, plain, pos);
       const now = performance.now();
