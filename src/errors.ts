@@ -93,7 +93,7 @@ export class RunLockedError extends BatchcamError {
 
   constructor(readonly dir: string, readonly pid: number | null, readonly lockFile: string, detail = '') {
     super(`run directory ${dir} is in use by ${pid === null ? 'another process' : `process ${pid}`}${detail} (lock file ${lockFile}); ` +
-      'wait for it to finish or stop it, or choose another --out');
+      'wait for it to finish or stop it, or choose another --out (if that process is gone, delete the lock file)');
   }
 }
 

@@ -1,6 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { RunLockedError, StorageError } from '../errors.js';
 
 /** The lock file of a run directory: the holder's pid and host, one per line. */
@@ -16,6 +16,14 @@ const held = new Set<string>();
 export interface RunLock {
   readonly path: string;
   release(): void;
+}
+
+/** Removes `dir` and its parents up to `top`, as long as they are empty. */
+function removeEmptyUpTo(dir: string, top: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    try { rmdirSync(d); } catch { return; /* not empty: the run's files are there */ }
+    if (d === top || dirname(d) === d) return;
+  }
 }
 
 /** Whether `pid` is a live process (EPERM: alive but another user's). */
@@ -61,26 +69,18 @@ function liveHolder(path: string, h: Holder): { pid: number | null; detail: stri
   return processAlive(h.pid) ? { pid: h.pid, detail: '' } : null;
 }
 
-/** Throws RunLockedError if a live process holds `dir`'s lock; changes nothing on disk. */
-export function checkRunLock(dir: string): void {
-  const path = join(dir, LOCK_FILE);
-  if (!existsSync(path)) return;
-  const h = readHolder(path);
-  const live = h === 'gone' ? null : liveHolder(path, h);
-  if (live) throw new RunLockedError(dir, live.pid, path, live.detail);
-}
-
 /**
- * Takes `dir`'s lock (creating `dir` if needed): an exclusive create ('wx') of the lock file holding this pid.
+ * Takes `dir`'s lock (creating `dir` and its parents if needed): an exclusive create ('wx') of the lock file holding this pid.
  * A stale lock — its process is gone, e.g. after a kill — is replaced; a live one throws RunLockedError naming
- * the holder's pid. `release()` removes the lock file (and `dir`, if this call created it and it is still empty);
+ * the holder's pid. `release()` removes the lock file (and the directories this call created, if still empty);
  * it also runs on process exit, so only a kill can leave a stale lock behind.
  */
 export function acquireRunLock(dir: string): RunLock {
   const path = join(dir, LOCK_FILE);
-  const created = !existsSync(dir);
+  let created: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    // The first directory this call created (undefined if `dir` existed): release() removes what it added.
+    created = mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new StorageError(`cannot create run directory ${dir}: ${(e as Error).message}`, { cause: e });
   }
@@ -118,7 +118,7 @@ export function acquireRunLock(dir: string): RunLock {
     // Only our own lock: never one a later holder took over after deciding ours was stale.
     const h = readHolder(path);
     if (h !== 'gone' && h.pid === process.pid) try { unlinkSync(path); } catch { /* already gone */ }
-    if (created) try { rmdirSync(dir); } catch { /* not empty: the run's files are there */ }
+    if (created !== undefined) removeEmptyUpTo(resolve(dir), resolve(created));
   }
   return { path, release };
 }

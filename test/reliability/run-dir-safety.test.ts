@@ -72,6 +72,12 @@ test('--overwrite with a bad option, a missing or damaged dataset, or an unreada
   assert.equal(resumed.code, EXIT_CODES.storage, resumed.err);
   assert.match(resumed.err, /checkpoint\.safetensors/);
   assert.deepEqual(hashTree(run), damagedRun);
+  // A run directory that did not exist: a failure leaves no trace of it, nor of the parents it needed.
+  for (const [args, code] of [[['--cam-layer', 'nosuch'], EXIT_CODES.usage], [['--data-dir', join(root, 'nonexistent')], EXIT_CODES.data]] as const) {
+    const r = cli('train', ...TINY_FLAGS, '--out', join(root, 'new', 'nested', 'run'), ...args);
+    assert.equal(r.code, code, r.err);
+    assert.ok(!existsSync(join(root, 'new')), `${args[0]}: nothing created`);
+  }
   // --resume where there is no checkpoint at all.
   const empty = join(root, 'empty');
   mkdirSync(empty);
