@@ -97,7 +97,6 @@ export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSi
   return { accuracy: correct / data.test.n, loss: loss / data.test.n };
 }
 
-
 /** Refuses a device this trainer cannot use (before anything on disk changes). */
 function checkDevice(cfg: TrainConfig): void {
   if (cfg.device === 'cpu') return;
@@ -143,8 +142,13 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
   let model: Classifier | null = null;
   let bank: PrototypeBank | null = null;
   try {
-    ck = fresh ? null : readCheckpoint(paths.checkpoint);
-    const cfg = fresh ?? ck!.config;
+    let cfg: TrainConfig;
+    if (fresh) {
+      cfg = fresh;
+    } else {
+      ck = readCheckpoint(paths.checkpoint);
+      cfg = ck.config;
+    }
     checkDevice(cfg);
     setNumThreads(cfg.threads);
     model = buildModel(cfg);
