@@ -37,6 +37,9 @@ export { train, evaluateAccuracy, loadConfigData, type TrainOptions, type TrainR
 export { readCheckpoint, restoreCheckpoint, CheckpointError } from './train/checkpoint.js';
 export { loadTrainedModel, weightsFile, type LoadedModel } from './train/trained-model.js';
 export { NonFiniteError } from './train/non-finite.js';
+/** Errors a user can act on, each with the exit code `batchcam` uses for it. */
+export * from './errors.js';
+export { interruptSignal, withInterrupts } from './train/interrupt.js';
 
 /** Evaluation: every metric as a function over tensors, `evaluateModel`, statistics and the aggregate (docs/method.md §7). */
 export * as evaluation from './eval/index.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { EXIT_CODE_MEANINGS, EXIT_CODES } from '../errors.js';
 import { coerceOption, describeKind, findOption, OptionError, type OptionSpec } from '../config/option-spec.js';
 import { TRAIN_OPTIONS } from '../train/options.js';
 
@@ -108,6 +109,12 @@ function coerceFlag(f: FlagSpec, v: string): string | number | boolean {
   return n;
 }
 
+/** The exit codes, for --help (src/errors.ts defines them). */
+export function exitCodesHelp(): string {
+  const rows = (Object.keys(EXIT_CODES) as (keyof typeof EXIT_CODES)[]).map((k) => `  ${String(EXIT_CODES[k]).padStart(3)}  ${EXIT_CODE_MEANINGS[k]}`);
+  return ['Exit codes:', ...rows].join('\n');
+}
+
 /** Help text: the command's flags, the option groups, then every training option with its default and allowed values. */
 export function helpText(usage: string, own: readonly FlagSpec[], withTrainOptions: boolean, groups: readonly OptionGroup[] = []): string {
   const lines = [usage, ''];
@@ -126,5 +133,6 @@ export function helpText(usage: string, own: readonly FlagSpec[], withTrainOptio
     lines.push(row('config', 'path', null, 'JSON file of options; flags override it'));
     for (const s of TRAIN_OPTIONS) lines.push(row(s.flag, describeKind(s), s.def, s.help));
   }
+  lines.push('', exitCodesHelp());
   return lines.join('\n');
 }

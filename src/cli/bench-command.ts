@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { formatBench, runBench } from '../bench/run-bench.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
 

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { OptionError, resolveOptions } from '../config/option-spec.js';
 import { EVALUATE_OPTIONS } from '../eval/evaluate-options.js';
 import { formatEvaluation } from '../eval/format.js';

@@ -3,6 +3,7 @@ import { readGrid } from '../experiment/grid-schema.js';
 import { runExperiment } from '../experiment/run-grid.js';
 import { OptionError } from '../config/option-spec.js';
 import { EVALUATE_OPTIONS } from '../eval/evaluate-options.js';
+import { shellQuote, withInterrupts } from '../train/interrupt.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [
@@ -20,7 +21,8 @@ Trains and evaluates every (model × dataset × setting × seed) of a grid into 
 aggregate.md: per (model, dataset, setting) mean ± std over seeds of accuracy, coherence (ssim, l1, l2),
 reconstruction, map coverage and contrast, decoy energy and faithfulness, with Welch's t-test of each setting against
 the setting named 'ce'. Run it again after an interruption: finished runs are skipped and a half-done run resumes from
-its checkpoint; --reevaluate evaluates the finished runs again without training them.
+its checkpoint; --reevaluate evaluates the finished runs again without training them. Ctrl-C (or SIGTERM) lets the
+current run finish its step and write a checkpoint, then exits 130 naming the command that resumes.
 
 Grid file:
   {
@@ -50,7 +52,10 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const { grid, runs } = readGrid(config);
   const out = (flags.out as string | undefined) ?? join('experiments', grid.name);
   console.log(`experiment '${grid.name}': ${runs.length} runs into ${out}`);
-  const agg = await runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true, reevaluate: flags.reevaluate === true,
-    maxRuns: typeof flags['max-runs'] === 'number' ? flags['max-runs'] : undefined });
+  // Ctrl-C/SIGTERM: the current run finishes its step and checkpoints; running the same command again resumes.
+  const again = `batchcam experiment --config ${shellQuote(config)} --out ${shellQuote(out)}${flags.reevaluate === true ? ' --reevaluate' : ''}`;
+  const agg = await withInterrupts((signal) =>
+    runExperiment(grid, runs, { outDir: out, quiet: flags.quiet === true, reevaluate: flags.reevaluate === true, signal,
+      maxRuns: typeof flags['max-runs'] === 'number' ? flags['max-runs'] : undefined }), again);
   console.log(`aggregate of ${agg.rows.length} settings written to ${join(out, 'aggregate.json')} and aggregate.md`);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { setNumThreads } from '../torch/index.js';
 import { loadDataset } from '../data/load.js';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { OptionError } from '../train/options.js';
 import { explainImages, explanationStrip, type ImageExplanation } from '../report/explain.js';
 import { overlayRaster } from '../report/colormap.js';
@@ -72,8 +72,8 @@ function readInputPng(path: string, height: number, width: number, invert: boole
     if (invert) for (let i = 0; i < grey.length; i++) grey[i] = 1 - grey[i]!;
     return grey;
   } catch (e) {
-    // Message starts with the flag so the CLI prints it as one line (a bad input, not a bug).
-    if (e instanceof PngError) throw new Error(`--image ${path}: ${e.message}`);
+    // A bad argument, not a bug: one line and exit 2, like an unreadable file above.
+    if (e instanceof PngError) throw new OptionError(`--image ${path}: ${e.message}`);
     throw e;
   }
 }

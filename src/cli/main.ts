@@ -1,10 +1,12 @@
 #!/usr/bin/env node
+import { BatchcamError, EXIT_CODES } from '../errors.js';
 import { benchCommand } from './bench-command.js';
 import { trainCommand } from './train-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { experimentCommand } from './experiment-command.js';
 import { explainCommand } from './explain-command.js';
 import { reportCommand } from './report-command.js';
+import { exitCodesHelp } from './args.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   train: { run: trainCommand, help: 'train a model with the Batch-CAM regularisers' },
@@ -20,32 +22,34 @@ const USAGE = `batchcam — explanation-guided training with Batch-CAM (vectoris
 Usage: batchcam <command> [options]    (batchcam <command> --help for its options)
 
 Commands:
-${Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(12)} ${v.help}`).join('\n')}`;
+${Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(12)} ${v.help}`).join('\n')}
+
+${exitCodesHelp()}`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     console.log(USAGE);
-    return cmd ? 0 : 2;
+    return cmd ? EXIT_CODES.ok : EXIT_CODES.usage;
   }
   const c = COMMANDS[cmd];
   if (!c) {
     console.error(`batchcam: unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
-    return 2;
+    return EXIT_CODES.usage;
   }
   try {
     await c.run(rest);
-    return 0;
+    return EXIT_CODES.ok;
   } catch (e) {
-    const err = e as Error;
-    // Known failures get one line naming the problem and the fix; anything else keeps its stack for a bug report.
-    const known = ['OptionError', 'DataError', 'CheckpointError', 'SafetensorsError', 'StateDictError', 'NonFiniteError'];
-    if (known.includes(err.name) || err.message.startsWith('--') || /output directory|--resume/.test(err.message)) {
-      console.error(`batchcam ${cmd}: ${err.message}`);
-    } else {
-      console.error(`batchcam ${cmd}: ${err.stack ?? err.message}`);
+    // Failures the user can fix get one message naming the problem and the fix, and their kind's exit code
+    // (src/errors.ts); anything else is a bug and keeps its stack for the report.
+    if (e instanceof BatchcamError) {
+      console.error(`batchcam ${cmd}: ${e.message}`);
+      return e.exitCode;
     }
-    return err.name === 'OptionError' ? 2 : 1;
+    const err = e instanceof Error ? e : new Error(String(e));
+    console.error(`batchcam ${cmd}: unexpected error (a bug; please report it with this output): ${err.stack ?? err.message}`);
+    return EXIT_CODES.unexpected;
   }
 }
 

@@ -1,16 +1,18 @@
+import { withInterrupts } from '../train/interrupt.js';
 import { train } from '../train/trainer.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [
   { flag: 'out', kind: 'string', def: null, help: 'run directory (default runs/<model>-<dataset>-s<seed>)' },
   { flag: 'resume', kind: 'bool', def: false, help: 'continue the run in --out from its checkpoint' },
-  { flag: 'overwrite', kind: 'bool', def: false, help: 'replace an existing run in --out' },
+  { flag: 'overwrite', kind: 'bool', def: false, help: 'replace an existing run in --out (kept aside until the new run\'s first checkpoint, restored if it fails before)' },
   { flag: 'max-steps', kind: 'int', def: null, help: 'stop (with a checkpoint) after N steps in this invocation' },
   { flag: 'quiet', kind: 'bool', def: false, help: 'no progress output' },
 ];
 
 export const TRAIN_USAGE = 'Usage: batchcam train [options]\n\nTrains a classifier with the Batch-CAM objective L = CE + λp·L_proto + λb·L_batch and writes\n' +
-  'config.json, metrics.jsonl, checkpoint.safetensors, model.safetensors and summary.json to the run directory.';
+  'config.json, metrics.jsonl, checkpoint.safetensors, model.safetensors and summary.json to the run directory.\n' +
+  'Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and prints the --resume command; a second Ctrl-C stops at once.';
 
 export async function trainCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -20,11 +22,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const { options, flags } = parseArgs(argv, FLAGS, true);
   const out = (flags.out as string | undefined)
     ?? `runs/${options.model ?? 'simplecnn'}-${options.dataset ?? 'mnist'}-s${options.seed ?? 0}`;
-  const result = await train(options, {
+  // Ctrl-C/SIGTERM: finish the step, checkpoint, exit 130 with the resume command.
+  const result = await withInterrupts((signal) => train(options, {
     outDir: out, resume: flags.resume === true, overwrite: flags.overwrite === true,
     maxSteps: typeof flags['max-steps'] === 'number' ? flags['max-steps'] : undefined, quiet: flags.quiet === true,
-    onEpoch: (r) => console.log(JSON.stringify(r)),
-  });
+    onEpoch: (r) => console.log(JSON.stringify(r)), signal,
+  }));
   const last = result.history[result.history.length - 1];
   console.log(`run written to ${result.paths.dir}` + (last ? ` (test accuracy ${(100 * last.testAccuracy).toFixed(2)}%)` : ''));
 }

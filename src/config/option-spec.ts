@@ -4,6 +4,8 @@
  * (src/train/options.ts) and the evaluation options (src/eval/evaluate-options.ts) are such tables.
  */
 
+import { UsageError } from '../errors.js';
+
 /** What an option holds: a whole number, any finite number, true/false, non-empty text, or one of a list. */
 export type OptionKind = 'int' | 'number' | 'bool' | 'string' | readonly string[];
 
@@ -38,10 +40,8 @@ export type OptionValues<T extends readonly OptionSpec[]> = { -readonly [S in T[
  */
 export type OptionDefaults<T extends readonly OptionSpec[]> = { -readonly [S in T[number] as S['key']]: S['def'] };
 
-/** Thrown for an invalid option; the message names the option and what it accepts. */
-export class OptionError extends Error {
-  override name = 'OptionError';
-}
+/** Thrown for an invalid option; the message names the option and what it accepts (exit 2). */
+export class OptionError extends UsageError {}
 
 /** What an option accepts, for messages and help. */
 export function describeKind(s: OptionSpec): string {

@@ -12,4 +12,4 @@ export const fetchDownloader: Downloader = async (url) => {
   return new Uint8Array(await response.arrayBuffer());
 };
 
-export { writeFileAtomic } from '../nn/atomic-file.js';
+export { writeFileAtomic } from '../io/atomic-file.js';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { throwIfInterrupted } from '../train/interrupt.js';
 import { loadConfigData, train } from '../train/trainer.js';
 import { aggregateMarkdown, aggregateRuns, BASELINE_SETTING, type Aggregate, type RunResult } from '../eval/aggregate.js';
 import type { Evaluation } from '../eval/evaluation.js';
@@ -21,6 +22,8 @@ export interface ExperimentOptions {
   reevaluate?: boolean;
   /** One line per run event (default: console.log). */
   log?: (line: string) => void;
+  /** Stop request: the run in progress checkpoints and InterruptedError is thrown (see train/interrupt.ts). */
+  signal?: AbortSignal;
   /** Train or evaluate at most this many runs in this invocation, then write the aggregate and return (run it again to go on). */
   maxRuns?: number;
 }
@@ -77,6 +80,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       log(`${tag}: failed earlier (failed.json), skipped`);
       continue;
     }
+    throwIfInterrupted(o.signal, `stopped before run ${i + 1} of ${runs.length}; the finished runs are kept`);
     if (o.maxRuns !== undefined && worked >= o.maxRuns) {
       log(`stopping after ${worked} run(s) (--max-runs); run the same command again to go on`);
       break;
@@ -93,7 +97,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       log(`${tag}: ${resume ? 'resuming from its checkpoint' : 'training'}`);
       try {
         const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir], () => loadConfigData(cfg));
-        const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data });
+        const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data, signal: o.signal });
         // Training time summed over epochs (and so over resumed invocations), not this call's wall clock.
         trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);
         result.model.dispose();

@@ -1,9 +1,8 @@
 import { keep, noGrad, type Tensor } from '../torch/index.js';
+import { StorageError } from '../errors.js';
 
-/** Thrown when a state dict does not fit a module; the message names the key and the shapes. */
-export class StateDictError extends Error {
-  override name = 'StateDictError';
-}
+/** Thrown when a state dict does not fit a module; the message names the key and the shapes (exit 4). */
+export class StateDictError extends StorageError {}
 
 /**
  * Base of every layer and model, like torch.nn.Module: named parameters, buffers and children,

@@ -1,13 +1,14 @@
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { StorageError, WriteError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { fromBytes, Tensor, type DType } from '../torch/index.js';
 
 /**
  * Any failure to read, parse, validate or write a safetensors file. The message names the source
- * (file path or '<buffer>'), the tensor key where there is one, and what was expected vs found.
+ * (file path or '<buffer>'), the tensor key where there is one, and what was expected vs found (exit 4).
  */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends StorageError {
   override readonly name = 'SafetensorsError';
   /** The file path, or '<buffer>'. */
   readonly source: string;
@@ -106,7 +107,9 @@ export function saveSafetensors(path: string, tensors: TensorSet, metadata?: Rec
   try {
     writeFileAtomic(path, bytes);
   } catch (e) {
-    throw new SafetensorsError(path, undefined, `cannot write: ${(e as Error).message}`, { cause: e });
+    // The atomic writer leaves the previous file as it was; say so, and which stage failed.
+    const why = e instanceof WriteError ? `${e.reason}; the previous file, if any, is unchanged` : (e as Error).message;
+    throw new SafetensorsError(path, undefined, `cannot write (${why})`, { cause: e });
   }
 }
 

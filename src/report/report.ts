@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { experimentReport } from './experiment-report.js';
 import { readAggregate, readRun } from './run-files.js';
 import { runReport } from './run-report.js';

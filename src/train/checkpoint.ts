@@ -3,17 +3,11 @@ import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import type { Optimizer } from '../nn/optimizer.js';
 import type { Classifier } from '../models/classifier.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
+import { CheckpointError } from '../errors.js';
 import { resolveConfig, type TrainConfig } from './options.js';
+import { sumsFromJson, type EpochSums } from './running-sums.js';
 
-/** Running sums of the current epoch's training metrics. */
-export interface EpochSums {
-  ce: number; proto: number; protoSteps: number; batch: number; batchSteps: number;
-  loss: number; correct: number; n: number; steps: number; seconds: number;
-}
-
-export function emptySums(): EpochSums {
-  return { ce: 0, proto: 0, protoSteps: 0, batch: 0, batchSteps: 0, loss: 0, correct: 0, n: 0, steps: 0, seconds: 0 };
-}
+export { emptySums, type EpochSums } from './running-sums.js';
 
 /** Where a run stands: the next step to run, and the epoch's sums so far (so a resumed epoch reports the same means). */
 export interface Position {
@@ -29,10 +23,8 @@ export interface Position {
 
 const FORMAT = 'batchcam-checkpoint-1';
 
-/** Thrown for a checkpoint that is not ours or does not fit; says what and how to fix it. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
+/** Thrown for a checkpoint that is not ours or does not fit (defined in src/errors.ts; exit 4). */
+export { CheckpointError };
 
 /**
  * Writes everything a bit-identical resume needs into one safetensors file (atomically): weights under
@@ -50,15 +42,18 @@ export function saveCheckpoint(path: string, parts: {
   if (parts.bank) for (const [k, t] of parts.bank.stateDict()) tensors.set(`bank.${k}`, t);
   const rng = getRngState();
   tensors.set('rng.torch', rng);
-  saveSafetensors(path, tensors, {
-    format: FORMAT,
-    model: parts.config.model,
-    config: JSON.stringify(parts.config),
-    position: JSON.stringify(parts.position),
-    optimizer: JSON.stringify(optState.scalars),
-    history: JSON.stringify(parts.history),
-  });
-  rng.dispose();
+  try {
+    saveSafetensors(path, tensors, {
+      format: FORMAT,
+      model: parts.config.model,
+      config: JSON.stringify(parts.config),
+      position: JSON.stringify(parts.position),
+      optimizer: JSON.stringify(optState.scalars),
+      history: JSON.stringify(parts.history),
+    });
+  } finally {
+    rng.dispose();
+  }
 }
 
 /** A checkpoint read back, checked to be ours. */
@@ -68,6 +63,16 @@ export interface LoadedCheckpoint {
   history: unknown[];
   tensors: Map<string, Tensor>;
   optimizerScalars: Record<string, number>;
+}
+
+/**
+ * The position in checkpoint metadata. Older checkpoints keep term sums flat (ce, proto, protoSteps…), and those
+ * written before step logging have no open window (it starts empty).
+ */
+function readPosition(json: string | undefined): Position {
+  const p = JSON.parse(json ?? 'null') as Record<string, unknown>;
+  for (const k of ['epoch', 'batch', 'step']) if (!Number.isInteger(p?.[k])) throw new Error(`position.${k} is missing`);
+  return { epoch: p.epoch as number, batch: p.batch as number, step: p.step as number, sums: sumsFromJson(p.sums), window: sumsFromJson(p.window) };
 }
 
 export function readCheckpoint(path: string): LoadedCheckpoint {
@@ -80,8 +85,7 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   try {
     return {
       config: resolveConfig(JSON.parse(metadata.config ?? '{}') as Record<string, unknown>),
-      // Checkpoints written before step logging have no open window: it starts empty.
-      position: { window: emptySums(), ...(JSON.parse(metadata.position ?? 'null') as Omit<Position, 'window'> & Partial<Position>) },
+      position: readPosition(metadata.position),
       history: JSON.parse(metadata.history ?? '[]') as unknown[],
       optimizerScalars: JSON.parse(metadata.optimizer ?? '{}') as Record<string, number>,
       tensors,

@@ -24,6 +24,24 @@ export interface ObjectiveTerms {
   correct: Tensor;
 }
 
+/**
+ * The scalar terms of {@link ObjectiveTerms} a training step logs, in the order they are checked for NaN/Inf and
+ * written to steps.jsonl/metrics.jsonl: `key` is the field here and in StepRecord, `name` the term in messages;
+ * a `regulariser` is off (null) during the CE-only warm-ups. A new term is one more entry (and its fields).
+ */
+export const LOGGED_TERMS = [
+  { key: 'ce', name: 'cross-entropy', regulariser: false },
+  { key: 'proto', name: 'prototype loss', regulariser: true },
+  { key: 'batch', name: 'batch-cam loss', regulariser: true },
+  { key: 'protoContrast', name: 'contrastive prototype loss', regulariser: true },
+  { key: 'batchContrast', name: 'contrastive batch-cam loss', regulariser: true },
+  { key: 'background', name: 'background loss', regulariser: true },
+  { key: 'loss', name: 'total loss', regulariser: false },
+] as const satisfies readonly { key: keyof ObjectiveTerms; name: string; regulariser: boolean }[];
+
+/** A logged term's key. */
+export type TermKey = (typeof LOGGED_TERMS)[number]['key'];
+
 /** Where training stands: the 0-based epoch and the optimiser steps taken before this one. */
 export interface StepAt {
   epoch: number;

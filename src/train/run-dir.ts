@@ -1,5 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { RunDirError } from '../errors.js';
+import { TEMP_FILE_PATTERN } from '../io/atomic-file.js';
+import { LOCK_FILE, processAlive } from './run-lock.js';
 
 /** The files of a run directory. */
 export interface RunPaths {
@@ -26,22 +29,117 @@ export function runPaths(dir: string): RunPaths {
 }
 
 /**
- * Makes the run directory ready. An existing non-empty one is never silently reused: it needs `resume`
- * (continue from its checkpoint) or `overwrite` (start afresh, removing the old run's files).
+ * What `--overwrite` replaces: the files `train` writes, and those later commands derive from them
+ * (evaluate, report, explain, experiment), which would describe the old run. Anything else in the directory stays.
  */
-export function prepareRunDir(dir: string, o: { resume?: boolean; overwrite?: boolean }): RunPaths {
+export const RUN_ENTRIES = [
+  'config.json', 'metrics.jsonl', 'steps.jsonl', 'checkpoint.safetensors', 'model.safetensors', 'summary.json',
+  'evaluation.json', 'report.html', 'explain', 'timing.json', 'failed.json',
+] as const;
+
+/**
+ * Where `--overwrite` keeps the old run until the new one has written its first checkpoint. Two names make every
+ * moment of the move recoverable: files in transit (out of the directory, or back into it) are in STAGING, and the
+ * directory then holds no file of the new run; a complete backup is in BACKUP, and the directory may hold new files.
+ */
+const BACKUP = '.batchcam-previous-run';
+const STAGING = '.batchcam-previous-run.moving';
+
+function present(dir: string): string[] {
+  return RUN_ENTRIES.filter((f) => existsSync(join(dir, f)));
+}
+
+/**
+ * Checks, changing nothing, that the directory can be used: an existing non-empty one is never silently reused,
+ * it needs `resume` (continue from its checkpoint) or `overwrite` (start afresh, replacing the old run).
+ */
+export function checkRunDir(dir: string, o: { resume?: boolean; overwrite?: boolean }): RunPaths {
   const paths = runPaths(dir);
-  const nonEmpty = existsSync(dir) && readdirSync(dir).length > 0;
   if (o.resume) {
     if (!existsSync(paths.checkpoint)) {
-      throw new Error(`--resume: ${paths.checkpoint} does not exist; start the run without --resume`);
+      throw new RunDirError(`--resume: ${paths.checkpoint} does not exist; start the run without --resume`);
     }
-  } else if (nonEmpty) {
-    if (!o.overwrite) {
-      throw new Error(`output directory ${dir} already holds a run; pass --resume to continue it or --overwrite to replace it`);
-    }
-    for (const f of Object.values(paths)) if (f !== dir) rmSync(f, { force: true });
+  } else if (existsSync(dir) && readdirSync(dir).some((f) => f !== LOCK_FILE) && !o.overwrite) {
+    throw new RunDirError(`output directory ${dir} already holds a run; pass --resume to continue it or --overwrite to replace it`);
   }
-  mkdirSync(dir, { recursive: true });
   return paths;
+}
+
+/** Moves every entry of `from` into `to` that `to` does not have; then removes `from` if empty. */
+function moveBack(from: string, to: string): void {
+  for (const f of readdirSync(from)) if (!existsSync(join(to, f))) renameSync(join(from, f), join(to, f));
+  try { rmdirSync(from); } catch { /* a name was taken meanwhile: keep the rest where it is */ }
+}
+
+/** Removes the new run's files from the directory (its temp files: the writer removes its own on failure). */
+function removeNewFiles(dir: string): void {
+  for (const f of present(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
+/** The in-flight replacement of an old run by a new one (see {@link replaceRun}). */
+export interface RunReplacement {
+  /** The new run has its first checkpoint: delete the old run's files. */
+  commit(): void;
+  /** The new run failed before its first checkpoint: delete its files and put the old run back as it was. */
+  rollback(): void;
+}
+
+/**
+ * Starts a fresh run in `dir` (held under its lock): the old run's files, if any, move aside into a hidden
+ * subdirectory. Nothing is deleted until `commit()`; `rollback()` leaves the directory byte-for-byte as before.
+ */
+export function replaceRun(dir: string): RunReplacement {
+  const old = present(dir);
+  if (old.length > 0) {
+    const staging = join(dir, STAGING);
+    mkdirSync(staging);
+    try {
+      for (const f of old) renameSync(join(dir, f), join(staging, f));
+    } catch (e) {
+      moveBack(staging, dir);
+      throw new RunDirError(`cannot move the old run in ${dir} aside (${(e as Error).message}); it was left in place`, { cause: e });
+    }
+    renameSync(staging, join(dir, BACKUP));
+  }
+  let done = false;
+  return {
+    commit(): void {
+      if (done) return;
+      done = true;
+      rmSync(join(dir, BACKUP), { recursive: true, force: true });
+    },
+    rollback(): void {
+      if (done) return;
+      done = true;
+      removeNewFiles(dir);
+      if (old.length > 0) {
+        renameSync(join(dir, BACKUP), join(dir, STAGING));
+        moveBack(join(dir, STAGING), dir);
+      }
+    },
+  };
+}
+
+/**
+ * Finishes what a killed process left in `dir` (call with the lock held): an interrupted `--overwrite` is rolled
+ * back (the new run never wrote a checkpoint) or committed (it did); temp files of dead writers are removed.
+ */
+export function recoverRunDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  const staging = join(dir, STAGING);
+  const backup = join(dir, BACKUP);
+  if (existsSync(staging)) moveBack(staging, dir);
+  if (existsSync(backup)) {
+    if (existsSync(join(dir, 'checkpoint.safetensors'))) {
+      rmSync(backup, { recursive: true, force: true });
+    } else {
+      removeNewFiles(dir);
+      renameSync(backup, staging);
+      moveBack(staging, dir);
+    }
+  }
+  for (const f of readdirSync(dir)) {
+    const m = TEMP_FILE_PATTERN.exec(f);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, f), { force: true });
+  }
 }

@@ -1,8 +1,11 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../nn/atomic-file.js';
-import type { EpochSums } from './checkpoint.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { termMeans, type EpochSums } from './running-sums.js';
 
-/** One line of steps.jsonl: the means over the `logEvery` steps that end at `step` (metrics.jsonl extends it per epoch). */
+/**
+ * One line of steps.jsonl: the means over the `logEvery` steps that end at `step` (metrics.jsonl extends it per
+ * epoch). The loss fields are the objective's LOGGED_TERMS, in that order.
+ */
 export interface StepRecord {
   /** 1-based epoch of the window's last step. */
   epoch: number;
@@ -14,6 +17,10 @@ export interface StepRecord {
   /** Null where the regulariser was off for the whole window. */
   proto: number | null;
   batch: number | null;
+  /** The anti-collapse terms (docs/method.md §5.1); null where off. */
+  protoContrast: number | null;
+  batchContrast: number | null;
+  background: number | null;
   loss: number;
   trainAccuracy: number;
   imagesPerSecond: number;
@@ -22,10 +29,8 @@ export interface StepRecord {
 /** The window's means as a steps.jsonl record. */
 export function stepRecord(w: EpochSums, epoch: number, step: number, lr: number): StepRecord {
   return {
-    epoch, step, lr, ce: w.ce / w.steps, proto: w.protoSteps ? w.proto / w.protoSteps : null,
-    batch: w.batchSteps ? w.batch / w.batchSteps : null, loss: w.loss / w.steps, trainAccuracy: w.correct / w.n,
-    imagesPerSecond: w.n / w.seconds,
-  };
+    epoch, step, lr, ...termMeans(w), trainAccuracy: w.correct / w.n, imagesPerSecond: w.n / w.seconds,
+  } as StepRecord;
 }
 
 /** Appends one record. A kill mid-append leaves at most a torn last line, which `truncateStepLog` drops on resume. */

@@ -1,5 +1,5 @@
 import {
-  backward, callOp, crossEntropy, manualSeed, noGrad, scope, setNumThreads, stack, yieldToEventLoop, type Tensor,
+  crossEntropy, cudaAvailable, manualSeed, noGrad, scope, setNumThreads, yieldToEventLoop,
 } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import { CosineSchedule } from '../nn/cosine-schedule.js';
@@ -12,15 +12,20 @@ import { DataLoader } from '../data/loader.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
-import { writeFileAtomic } from '../nn/atomic-file.js';
+import { datasetInfo } from '../data/datasets.js';
+import { InterruptedError, RunDirError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
-import { emptySums, readCheckpoint, restoreCheckpoint, saveCheckpoint, type Position } from './checkpoint.js';
-import { NonFiniteError } from './non-finite.js';
-import { objective } from './objective.js';
-import { resolveConfig, usesPrototypeBank, type TrainConfig } from './options.js';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint, type Position } from './checkpoint.js';
+import { shellQuote } from './interrupt.js';
+import { LOGGED_TERMS } from './objective.js';
+import { OptionError, resolveConfig, usesPrototypeBank, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
-import { prepareRunDir, type RunPaths } from './run-dir.js';
+import { checkRunDir, recoverRunDir, replaceRun, type RunPaths, type RunReplacement } from './run-dir.js';
+import { acquireRunLock } from './run-lock.js';
+import { addStep, emptySums } from './running-sums.js';
 import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
+import { trainStep, type StepState } from './train-step.js';
 
 /** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
 export interface EpochRecord extends StepRecord {
@@ -40,6 +45,11 @@ export interface TrainOptions {
   quiet?: boolean;
   /** An already loaded dataset to reuse (must match config.dataset and limits). */
   data?: LoadedDataset;
+  /**
+   * Stop request (see `interruptSignal` in ./interrupt.ts for SIGINT/SIGTERM): once aborted, the current step
+   * finishes, a checkpoint is written and train() throws InterruptedError saying how to resume.
+   */
+  signal?: AbortSignal;
   onEpoch?: (r: EpochRecord) => void;
 }
 
@@ -87,77 +97,177 @@ export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSi
   return { accuracy: correct / data.test.n, loss: loss / data.test.n };
 }
 
-/** The gradients that exist (wrappers owned by the caller's scope). */
-function presentGrads(params: Tensor[]): Tensor[] {
-  return params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+/** Refuses a device this trainer cannot use (before anything on disk changes). */
+function checkDevice(cfg: TrainConfig): void {
+  if (cfg.device === 'cpu') return;
+  const why = cudaAvailable() ? 'training on CUDA is not wired up yet' : 'this libtorch has no CUDA, and training on CUDA is not wired up yet';
+  throw new OptionError(`--device ${cfg.device}: ${why}; use --device cpu`);
 }
 
-/** Sum of squared gradient norms via one fused call; NaN/Inf anywhere makes it non-finite. */
-function gradNormSq(params: Tensor[]): number {
-  const grads = presentGrads(params);
-  if (grads.length === 0) return 0;
-  return scope(() => {
-    const norms = callOp('aten::_foreach_norm.Scalar', grads, 2) as Tensor[];
-    return stack(norms).square().sum().item();
-  });
+/** The seeded model of `cfg`, checked to have the requested --cam-layer. */
+function buildModel(cfg: TrainConfig): Classifier {
+  manualSeed(cfg.seed);
+  const model = createModel(cfg.model, datasetInfo(cfg.dataset).numClasses, { dropPath: cfg.dropPath });
+  if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
+    const layers = model.targetLayers.join(', ');
+    model.dispose();
+    throw new OptionError(`--cam-layer: model '${cfg.model}' has no layer '${cfg.camLayer}'; choose one of ${layers}`);
+  }
+  return model;
 }
 
-/** Multiplies every gradient by `factor` in place (one fused call), as torch's clip_grad_norm_ does. */
-function scaleGrads(params: Tensor[], factor: number): void {
-  scope(() => {
-    const grads = presentGrads(params);
-    noGrad(() => callOp('aten::_foreach_mul_.Scalar', grads, factor));
-  });
+/** Everything a run needs in memory, built and checked before the run directory changes. */
+interface Session {
+  cfg: TrainConfig;
+  paths: RunPaths;
+  data: LoadedDataset;
+  model: Classifier;
+  optimizer: Optimizer;
+  bank: PrototypeBank | null;
+  loader: DataLoader;
+  schedule: CosineSchedule;
+  position: Position;
+  history: EpochRecord[];
+  resumed: boolean;
+}
+
+/**
+ * Reads the checkpoint to resume (if any), builds model, optimiser, bank and data, and restores the checkpoint
+ * into them: every check that can fail (device, target layer, data, a checkpoint that is unreadable or does not
+ * fit) runs here, while nothing on disk has changed. Deterministic: weights from `manualSeed(seed)` (nothing in
+ * data loading draws from libtorch's generator), the rest restored by `resume`.
+ */
+async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions): Promise<Session> {
+  let ck: LoadedCheckpoint | null = null;
+  let model: Classifier | null = null;
+  let bank: PrototypeBank | null = null;
+  try {
+    let cfg: TrainConfig;
+    if (fresh) {
+      cfg = fresh;
+    } else {
+      ck = readCheckpoint(paths.checkpoint);
+      cfg = ck.config;
+    }
+    checkDevice(cfg);
+    setNumThreads(cfg.threads);
+    model = buildModel(cfg);
+    const data = o.data ?? (await loadConfigData(cfg));
+    const optimizer = makeOptimizer(cfg, model);
+    bank = usesPrototypeBank(cfg) ? new PrototypeBank({
+      numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
+      source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
+    }) : null;
+    if (bank && cfg.prototypeSource === 'image') {
+      const b = bank;
+      // From the raw pixels (in [0,1]), whatever the input standardisation.
+      scope(() => b.initFromImages(
+        imagesToTensor(toUnitFloat(data.train.pixels), data.train.n, data.train.imageShape), labelsToTensor(data.train.labels)));
+    }
+    const loader = new DataLoader(data.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed });
+    const totalSteps = cfg.epochs * loader.numBatches;
+    const schedule = new CosineSchedule({ baseLr: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, totalSteps), totalSteps, minLr: cfg.minLr });
+    let position: Position = { epoch: 0, batch: 0, step: 0, sums: emptySums(), window: emptySums() };
+    const history: EpochRecord[] = [];
+    if (ck) {
+      restoreCheckpoint(ck, { model, optimizer, bank }, paths.checkpoint);
+      position = ck.position;
+      history.push(...(ck.history as EpochRecord[]));
+    }
+    return { cfg, paths, data, model, optimizer, bank, loader, schedule, position, history, resumed: ck !== null };
+  } catch (e) {
+    model?.dispose();
+    bank?.dispose();
+    throw e;
+  } finally {
+    if (ck) for (const t of ck.tensors.values()) t.dispose();
+  }
+}
+
+/** The command that continues the run in `dir`. */
+function resumeCommand(dir: string): string {
+  return `batchcam train --out ${shellQuote(dir)} --resume`;
 }
 
 /**
  * Trains a model with the objective of docs/method.md §5 and writes the run directory. Deterministic for a seed:
  * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout from libtorch's generator,
  * all restored by `resume`, so a resumed run is bit-identical to an uninterrupted one.
+ *
+ * Nothing is lost on bad input: options and device are checked first; then, holding the directory's lock (a
+ * second trainer is refused), the run directory, the checkpoint to resume, the target layer and the data. Only
+ * then does the directory change. `overwrite` moves the old run aside and deletes it once the new run has written
+ * its first checkpoint; if the new run fails (or is interrupted) before that, the old run is put back as it was.
  */
 export async function train(partial: Partial<TrainConfig> | Record<string, unknown>, o: TrainOptions): Promise<TrainResult> {
-  const resumeFrom = o.resume ? readCheckpoint(prepareRunDir(o.outDir, { resume: true }).checkpoint) : null;
-  const cfg = resumeFrom ? resumeFrom.config : resolveConfig(partial as Record<string, unknown>);
-  const paths = prepareRunDir(o.outDir, { resume: o.resume, overwrite: o.overwrite });
-  setNumThreads(cfg.threads);
-  const data = o.data ?? (await loadConfigData(cfg));
+  if (o.resume && o.overwrite) {
+    throw new OptionError('--resume and --overwrite exclude each other: --resume continues the run in --out, --overwrite replaces it');
+  }
+  const fresh = o.resume ? null : resolveConfig(partial as Record<string, unknown>);
+  if (fresh) checkDevice(fresh);
+  const lock = acquireRunLock(o.outDir);
+  let session: Session | null = null;
+  let replacement: RunReplacement | null = null;
+  try {
+    // What a killed trainer left (a half-done --overwrite, temp files) is settled first, under the lock.
+    recoverRunDir(o.outDir);
+    const paths = checkRunDir(o.outDir, o);
+    session = await setUp(fresh, paths, o);
+    // Every check has passed: from here on the directory changes.
+    if (session.resumed) {
+      truncateStepLog(paths.steps, session.position.step);
+    } else {
+      replacement = replaceRun(o.outDir);
+      writeFileAtomic(paths.config, Buffer.from(JSON.stringify(session.cfg, null, 2) + '\n'));
+      writeFileAtomic(paths.metrics, Buffer.alloc(0));
+      writeFileAtomic(paths.steps, Buffer.alloc(0));
+    }
+    return await runEpochs(session, o, replacement);
+  } catch (e) {
+    session?.model.dispose();
+    session?.bank?.dispose();
+    throw undoReplacement(e, replacement, o.outDir);
+  } finally {
+    lock.release();
+  }
+}
 
-  manualSeed(cfg.seed);
-  const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath });
-  if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
-    throw new Error(`--cam-layer: model '${cfg.model}' has no layer '${cfg.camLayer}'; choose one of ${model.targetLayers.join(', ')}`);
+/** Puts the old run back after a failure before the new run's first checkpoint; returns the error to throw. */
+function undoReplacement(e: unknown, replacement: RunReplacement | null, dir: string): unknown {
+  try {
+    replacement?.rollback();
+    return e;
+  } catch (re) {
+    return new RunDirError(`${(e as Error).message}\n(putting the old run in ${dir} back failed too: ${(re as Error).message}; ` +
+      'run the same command again to retry)', { cause: e });
   }
-  if (cfg.device !== 'cpu') throw new Error(`--device ${cfg.device}: training on CUDA is not wired up yet; use --device cpu`);
-  const optimizer = makeOptimizer(cfg, model);
-  const bank = usesPrototypeBank(cfg) ? new PrototypeBank({
-    numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
-    source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
-  }) : null;
-  if (bank && cfg.prototypeSource === 'image') {
-    // From the raw pixels (in [0,1]), whatever the input standardisation.
-    scope(() => bank.initFromImages(
-      imagesToTensor(toUnitFloat(data.train.pixels), data.train.n, data.train.imageShape), labelsToTensor(data.train.labels)));
-  }
-  const loader = new DataLoader(data.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed });
-  const totalSteps = cfg.epochs * loader.numBatches;
-  const schedule = new CosineSchedule({ baseLr: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, totalSteps), totalSteps, minLr: cfg.minLr });
+}
 
-  let pos: Position = { epoch: 0, batch: 0, step: 0, sums: emptySums(), window: emptySums() };
-  const history: EpochRecord[] = [];
-  if (resumeFrom) {
-    restoreCheckpoint(resumeFrom, { model, optimizer, bank }, paths.checkpoint);
-    pos = resumeFrom.position;
-    history.push(...(resumeFrom.history as EpochRecord[]));
-    truncateStepLog(paths.steps, pos.step);
-    for (const t of resumeFrom.tensors.values()) t.dispose();
-  } else {
-    writeFileAtomic(paths.config, Buffer.from(JSON.stringify(cfg, null, 2) + '\n'));
-    writeFileAtomic(paths.metrics, Buffer.alloc(0));
-    writeFileAtomic(paths.steps, Buffer.alloc(0));
-  }
-  const checkpoint = (): void => saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history });
-  const params = model.parameters();
+/** The training loop from `s.position` to the end (or `maxSteps`, or a stop request). */
+async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacement | null): Promise<TrainResult> {
+  const { cfg, paths, model, optimizer, bank, data, loader, schedule, history } = s;
+  let pos = s.position;
+  const result = (): TrainResult => ({ config: cfg, model, bank, history, paths, data, position: pos });
+  let checkpointedAt: number | null = s.resumed ? pos.step : null;
+  const checkpoint = (): void => {
+    saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history });
+    checkpointedAt = pos.step;
+    // The new run has its first checkpoint: the old run it replaces can go.
+    replacement?.commit();
+  };
+  const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg };
   let stepsThisRun = 0;
+  const stopIfAsked = (): void => {
+    if (!o.signal?.aborted) return;
+    const reason: unknown = o.signal.reason;
+    const sig = typeof reason === 'string' ? reason : 'a stop request';
+    if (stepsThisRun === 0 && checkpointedAt === null) {
+      throw new InterruptedError(sig, `stopped before the first step; ${paths.dir} is as it was`, null);
+    }
+    if (checkpointedAt !== pos.step) checkpoint();
+    throw new InterruptedError(sig, `stopped after step ${pos.step} (epoch ${pos.epoch + 1} of ${cfg.epochs}); the checkpoint is ${paths.checkpoint}`,
+      resumeCommand(paths.dir));
+  };
   model.train();
 
   while (pos.epoch < cfg.epochs) {
@@ -166,35 +276,15 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     for (const plain of loader.batches(pos.epoch, pos.batch)) {
       if (o.maxSteps !== undefined && stepsThisRun >= o.maxSteps) {
         checkpoint();
-        return { config: cfg, model, bank, history, paths, data, position: pos };
+        return result();
       }
-      if (pos.step % 16 === 0) await yieldToEventLoop();
+      // Every step: signal handlers (and GC finalizers) run only when the event loop gets control.
+      await yieldToEventLoop();
+      stopIfAsked();
       optimizer.lr = schedule.lrAt(pos.step);
-      const v = scope(() => {
-        const b = toTensorBatch(plain);
-        const terms = objective(model, b.x, b.y, cfg, bank, pos);
-        const ce = terms.ce.item();
-        const proto = terms.proto ? terms.proto.item() : null;
-        const batch = terms.batch ? terms.batch.item() : null;
-        const loss = terms.loss.item();
-        for (const [name, x] of [['cross-entropy', ce], ['prototype loss', proto], ['batch-cam loss', batch], ['total loss', loss]] as const) {
-          if (x !== null && !Number.isFinite(x)) throw new NonFiniteError(pos.step, name, x);
-        }
-        optimizer.zeroGrad();
-        backward(terms.loss);
-        const g = gradNormSq(params);
-        if (!Number.isFinite(g)) throw new NonFiniteError(pos.step, 'gradient norm', g);
-        if (cfg.clipGradNorm > 0 && Math.sqrt(g) > cfg.clipGradNorm) scaleGrads(params, cfg.clipGradNorm / Math.sqrt(g));
-        optimizer.step();
-        return { ce, proto, batch, loss, correct: terms.correct.sum().item(), cam: terms.loss !== terms.ce };
-      });
+      const v = trainStep(state, plain, pos);
       const now = performance.now();
-      for (const s of [pos.sums, pos.window]) {
-        s.ce += v.ce; s.loss += v.loss; s.correct += v.correct; s.n += plain.size; s.steps++;
-        if (v.proto !== null) { s.proto += v.proto; s.protoSteps++; }
-        if (v.batch !== null) { s.batch += v.batch; s.batchSteps++; }
-        s.seconds += (now - t0) / 1000;
-      }
+      for (const sums of [pos.sums, pos.window]) addStep(sums, v.terms, v.correct, plain.size, (now - t0) / 1000);
       t0 = now;
       pos = { ...pos, batch: pos.batch + 1, step: pos.step + 1 };
       stepsThisRun++;
@@ -202,14 +292,15 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
         appendStepRecord(paths.steps, stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
         pos = { ...pos, window: emptySums() };
       }
-      const s = pos.sums;
-      progress.update(s.n, `loss ${(s.loss / s.steps).toFixed(4)} acc ${(s.correct / s.n).toFixed(3)}${v.cam ? ' +cam' : ''}`);
+      const e = pos.sums;
+      const cam = LOGGED_TERMS.some((d) => d.regulariser && v.terms[d.key] !== null);
+      progress.update(e.n, `loss ${(e.terms.loss.sum / e.steps).toFixed(4)} acc ${(e.correct / e.n).toFixed(3)}${cam ? ' +cam' : ''}`);
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
-    const s = pos.sums;
+    const e = pos.sums;
     const test = evaluateAccuracy(model, data);
     const rec: EpochRecord = {
-      ...stepRecord(s, pos.epoch + 1, pos.step, optimizer.lr), testAccuracy: test.accuracy, testLoss: test.loss, seconds: s.seconds,
+      ...stepRecord(e, pos.epoch + 1, pos.step, optimizer.lr), testAccuracy: test.accuracy, testLoss: test.loss, seconds: e.seconds,
     };
     progress.done(`test acc ${test.accuracy.toFixed(4)}`);
     history.push(rec);
@@ -220,5 +311,5 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   }
   saveSafetensors(paths.model, model.stateDict(), { format: 'pytorch-state-dict', model: cfg.model, config: JSON.stringify(cfg) });
   writeFileAtomic(paths.summary, Buffer.from(JSON.stringify({ config: cfg, final: history[history.length - 1] ?? null, epochs: history.length }, null, 2) + '\n'));
-  return { config: cfg, model, bank, history, paths, data, position: pos };
+  return result();
 }

@@ -164,13 +164,13 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
     assert.deepEqual(mods!.cmd.parseIndices('4, 1-3,2'), [4, 1, 2, 3]);
   });
 
-  it('CLI: rejects an unsupported PNG with one clear line (exit 1), writes nothing', () => {
+  it('CLI: rejects an unsupported PNG with one clear line (exit 2, a bad argument), writes nothing', () => {
     const dir = tempDir();
     const bad = join(dir, 'deep.png');
     pillow("Image.new('I;16', (28, 28)).save(sys.argv[1])", bad);
     const out = join(dir, 'out');
     const r = spawnSync(process.execPath, [CLI, 'explain', '--checkpoint', run, '--image', bad, '--out', out], { encoding: 'utf8' });
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^batchcam explain: --image .*deep\.png: 16-bit grey PNG is not supported \(accepted: 8-bit grey or RGB/);
     assert.equal(existsSync(out), false);
