@@ -4,12 +4,16 @@ import sys
 
 COLS = [("accuracy", "accuracy %", 100, 2), ("coherenceSsim", "coherence ssim ↓", 1, 3), ("coherenceL1", "coherence l1 ↓", 1, 3),
         ("reconstructionSsim", "reconstr. ssim ↓", 1, 3), ("mapCoverage", "map coverage", 1, 3), ("mapContrast", "map contrast", 1, 3),
-        ("decoyEnergy", "decoy energy ↓", 1, 4),
+        ("specificitySsim", "within/between ssim ↓", 1, 3), ("decoyEnergy", "decoy energy ↓", 1, 4),
+        ("accuracyGap", "clean − decoy acc. pp", 100, 2), ("wrongReasonGradCam", "wrong reason Grad-CAM ↓", 1, 3),
+        ("wrongReasonInputGradient", "wrong reason input grad ↓", 1, 3),
         ("deletionAuc", "deletion AUC ↓", 1, 3), ("insertionAuc", "insertion AUC ↑", 1, 3), ("averageDrop", "avg drop ↓", 1, 3)]
 
 agg = json.load(open(sys.argv[1]))
+# Optional: a comma-separated list of column keys to show (default: every column some row has).
+only = sys.argv[2].split(",") if len(sys.argv) > 2 else None
 rows = agg["rows"]
-cols = [c for c in COLS if any(r.get(c[0]) for r in rows)]
+cols = [c for c in COLS if any(r.get(c[0]) for r in rows) and (only is None or c[0] in only)]
 print("| model | dataset | setting | seeds | " + " | ".join(c[1] for c in cols) + " |")
 print("|---|---|---|---:|" + "---:|" * len(cols))
 for r in rows:

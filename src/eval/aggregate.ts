@@ -31,7 +31,8 @@ export const AGGREGATE_METRICS = [
   { key: 'specificitySsim', label: 'within/between ssim', better: 'lower', get: (e) => finite(e.specificity?.ssim.ratio) },
   { key: 'decoyEnergy', label: 'decoy energy', better: 'lower', get: (e) => finite(e.decoy?.energy) },
   { key: 'cleanAccuracy', label: 'clean accuracy', better: 'higher', get: (e) => finite(e.decoy?.cleanAccuracy) },
-  { key: 'accuracyGap', label: 'clean − decoy accuracy', better: 'lower', get: (e) => finite(e.decoy?.accuracyGap) },
+  // Neither direction: 0 is the mark of a model that ignores the patch; a shortcut model can be off either way.
+  { key: 'accuracyGap', label: 'clean − decoy accuracy', better: null, get: (e) => finite(e.decoy?.accuracyGap) },
   { key: 'wrongReasonGradCam', label: 'wrong reason Grad-CAM', better: 'lower', get: (e) => finite(e.decoy?.wrongReasonGradCam?.score) },
   { key: 'wrongReasonInputGradient', label: 'wrong reason input grad', better: 'lower', get: (e) => finite(e.decoy?.wrongReasonInputGradient?.score) },
   { key: 'deletionAuc', label: 'deletion AUC', better: 'lower', get: (e) => finite(e.faithfulness.deletionAuc) },
