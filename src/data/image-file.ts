@@ -16,7 +16,7 @@ export interface ImageProbe {
 export type ImageTarget = readonly [number, number, number];
 
 const problem = (path: string, e: unknown): DataError =>
-  new DataError(`${path}: cannot decode this image (${(e as Error).message}); the file is corrupt, truncated or not a ` +
+  new DataError(`${path}: cannot decode this image (${(e as Error).message.replace(/\s+/g, ' ').trim()}); the file is corrupt, truncated or not a ` +
     'PNG, JPEG or WebP image — replace it or remove it from the folder', { cause: e });
 
 /** Reads an image's header (size, colour) without decoding the pixels. */
@@ -50,8 +50,11 @@ export async function decodeImage(
     const inColour = (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0) >= 3;
     if (meta.hasAlpha) img = img.removeAlpha();
     if (meta.width !== w || meta.height !== h) img = img.resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
-    img = c === 1 ? (inColour ? img.greyscale() : img.extractChannel(0)) : img.toColourspace('srgb');
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    // Grey from colour: an image whose three channels agree (a grey image saved as RGB) keeps its values exactly;
+    // any other is converted by sharp's greyscale.
+    const grey = c === 1 && inColour ? await sameChannels(img.clone()) : null;
+    img = c === 1 ? (grey ? img.extractChannel(0) : inColour ? img.greyscale() : img.extractChannel(0)) : img.toColourspace('srgb');
+    const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== c || info.width !== w || info.height !== h) {
       throw new Error(`decoded to ${info.channels}×${info.height}×${info.width}, expected ${c}×${h}×${w}`);
     }
@@ -64,6 +67,13 @@ export async function decodeImage(
   } catch (e) {
     throw e instanceof DataError ? e : problem(name, e);
   }
+}
+
+/** True when every pixel of the (colour) image has R = G = B. */
+async function sameChannels(img: sharp.Sharp): Promise<boolean> {
+  const { data, info } = await img.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  for (let i = 0; i < data.length; i += info.channels) if (data[i] !== data[i + 1] || data[i] !== data[i + 2]) return false;
+  return true;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight (sharp decodes on libuv's worker threads), in order. */

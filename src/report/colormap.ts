@@ -32,7 +32,7 @@ export function colorize(map: Values): Uint8Array {
  */
 export function overlay(image: Values, cam: Values, alpha = 0.5): Uint8Array {
   const n = cam.length;
-  if (image.length !== n && image.length !== 3 * n) throw new Error(`overlay: image has ${image.length} values, CAM has ${n} pixels (expected ${n} or ${3 * n})`);
+  if (image.length !== n && image.length !== 3 * n) throw new Error(`overlay: image has ${image.length} pixels, CAM has ${n} (a colour image has three planes of ${n})`);
   if (!(alpha >= 0 && alpha <= 1)) throw new Error(`overlay: alpha ${alpha} is outside [0, 1]`);
   const colour = image.length === 3 * n;
   const out = new Uint8Array(n * 3);

@@ -30,7 +30,7 @@ export function camUri(v: Values | null | undefined): string | null {
 /** Image and CAM blended (α = 0.5) as a PNG data: URI; null unless both are present and the same size. */
 export function overlayUri(image: Values | null | undefined, cam: Values | null | undefined, alpha = 0.5): string | null {
   // A colour image comes as three planes (R, G, B) of the CAM's size.
-  if (!image || !usable(cam) || (image.length !== cam.length && image.length !== 3 * cam.length)) return null;
+  if (!usable(cam) || !image || !(image.length === cam.length || image.length === 3 * cam.length)) return null;
   const s = squareSide(cam.length)!;
   return pngDataUri(overlayRaster(image, cam, s, s, alpha));
 }
