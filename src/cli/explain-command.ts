@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { setNumThreads } from '../torch/index.js';
 import { loadDataset } from '../data/load.js';
@@ -9,13 +9,15 @@ import { overlayRaster } from '../report/colormap.js';
 import { tileImages } from '../report/image-grid.js';
 import { loadTrainedModel } from '../train/trained-model.js';
 import { encodePng } from '../report/png.js';
-import { decodePng, PngError, resizeNearest, toGrey } from '../report/png-decode.js';
+import { decodeImage } from '../data/image-file.js';
+import { DataError } from '../errors.js';
+import { customDataOptions } from '../train/options.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [
   { flag: 'checkpoint', kind: 'string', def: null, help: 'checkpoint.safetensors or model.safetensors of a run, or the run directory (required)' },
   { flag: 'indices', kind: 'string', def: null, help: 'images of the dataset split to explain: 0,5,17 or ranges 0-9' },
-  { flag: 'image', kind: 'string', def: null, help: 'PNG file(s) to explain instead (8-bit grey or RGB; resized to the model input); more files may follow' },
+  { flag: 'image', kind: 'string', def: null, help: 'PNG, JPEG or WebP file(s) to explain instead (resized to the model input with a Lanczos filter); more files may follow' },
   { flag: 'split', kind: 'string', def: 'test', help: 'split --indices refer to: test or train' },
   { flag: 'target', kind: 'string', def: 'pred', help: 'class each CAM explains: pred or label (label needs --indices)' },
   { flag: 'layer', kind: 'string', def: null, help: 'target layer (default: the run\'s --cam-layer, else the model\'s default)' },
@@ -45,7 +47,7 @@ export function parseIndices(spec: string): number[] {
   return out;
 }
 
-/** One input to explain: how it looks (grey in [0,1]) and where it came from. */
+/** One input to explain: how it looks (in [0,1]; C×H×W, grey or R, G, B planes) and where it came from. */
 interface Item {
   name: string;
   source: string;
@@ -58,22 +60,20 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'image';
 }
 
-/** Reads a PNG as grey levels of the model's input size; a file it cannot use is named in the error. */
-function readInputPng(path: string, height: number, width: number, invert: boolean): Float32Array {
-  let bytes: Buffer;
+/**
+ * Reads an image file (PNG, JPEG or WebP, through sharp) at the model's input shape, resized with a Lanczos filter:
+ * C×H×W values in [0,1]. A file it cannot use is named in the error.
+ */
+async function readInputImage(path: string, shape: readonly [number, number, number], invert: boolean): Promise<Float32Array> {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new OptionError(`--image ${path}: no such file`);
   try {
-    bytes = readFileSync(path);
+    const px = await decodeImage(path, shape);
+    const x = Float32Array.from(px, (p) => p / 255);
+    if (invert) for (let i = 0; i < x.length; i++) x[i] = 1 - x[i]!;
+    return x;
   } catch (e) {
-    throw new OptionError(`--image ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    const png = decodePng(bytes);
-    const grey = resizeNearest(toGrey(png), png.width, png.height, width, height);
-    if (invert) for (let i = 0; i < grey.length; i++) grey[i] = 1 - grey[i]!;
-    return grey;
-  } catch (e) {
-    // A bad argument, not a bug: one line and exit 2, like an unreadable file above.
-    if (e instanceof PngError) throw new OptionError(`--image ${path}: ${e.message}`);
+    // A bad argument, not a bug: one line and exit 2.
+    if (e instanceof DataError) throw new OptionError(`--image ${e.message}`);
     throw e;
   }
 }
@@ -110,19 +110,21 @@ export async function explainCommand(argv: string[]): Promise<void> {
   if (!model.targetLayers.includes(layer)) {
     throw new OptionError(`--layer: model '${cfg.model}' has no layer '${layer}'; choose one of ${model.targetLayers.join(', ')}`);
   }
-  const [, height, width] = [1, 28, 28] as const;
-  const hw = height * width;
+  const [channels, height, width] = loaded.imageShape;
+  const size = channels * height * width;
   const outDir = (flags.out as string | undefined) ?? join(dirname(loaded.path), 'explain');
 
-  // The dataset is needed for --indices, and for --image only to standardise like training did.
-  const needData = indices !== null || cfg.standardize;
+  // The dataset is needed for --indices, and for --image only to standardise like training did when the
+  // checkpoint predates the recorded normalisation.
+  const needData = indices !== null || (cfg.standardize && !loaded.normalisation);
   const data = needData
     ? await loadDataset(cfg.dataset, {
-      dataDir: cfg.dataDir ?? undefined, standardise: cfg.standardize,
+      dataDir: cfg.dataDir ?? undefined, standardise: cfg.standardize, ...customDataOptions(cfg),
       // Only the chosen split is needed in full; the other is cut to a token subset (statistics use the full file).
       trainLimit: split === 'train' && indices ? undefined : 10, testLimit: split === 'test' && indices ? undefined : 10,
     })
     : null;
+  const normalisation = loaded.normalisation ?? data?.normalisation ?? null;
 
   const items: Item[] = [];
   let x: Float32Array;
@@ -130,31 +132,31 @@ export async function explainCommand(argv: string[]): Promise<void> {
     const part = data![split];
     const bad = indices.filter((i) => i >= part.n);
     if (bad.length) throw new OptionError(`--indices: ${bad.join(', ')} out of range; the ${cfg.dataset} ${split} split has ${part.n} images (0…${part.n - 1})`);
-    x = new Float32Array(indices.length * hw);
+    x = new Float32Array(indices.length * size);
     indices.forEach((idx, k) => {
-      x.set(part.images.subarray(idx * hw, (idx + 1) * hw), k * hw);
-      const grey = Float32Array.from(part.pixels.subarray(idx * hw, (idx + 1) * hw), (p) => p / 255);
+      x.set(part.images.subarray(idx * size, (idx + 1) * size), k * size);
+      const grey = Float32Array.from(part.pixels.subarray(idx * size, (idx + 1) * size), (p) => p / 255);
       items.push({ name: `${split}-${idx}`, source: `${cfg.dataset} ${split} #${idx}`, grey, label: part.classes[idx]!, index: idx });
     });
   } else {
     const used = new Set<string>();
     for (const path of images) {
-      const grey = readInputPng(path, height, width, flags.invert === true);
+      const grey = await readInputImage(path, loaded.imageShape, flags.invert === true);
       let name = safeName(basename(path, extname(path)));
       for (let k = 2; used.has(name); k++) name = `${safeName(basename(path, extname(path)))}-${k}`;
       used.add(name);
       items.push({ name, source: path, grey, label: null, index: null });
     }
-    x = new Float32Array(items.length * hw);
-    items.forEach((it, k) => x.set(it.grey, k * hw));
-    if (data?.normalisation) {
-      const { mean, std } = data.normalisation;
+    x = new Float32Array(items.length * size);
+    items.forEach((it, k) => x.set(it.grey, k * size));
+    if (normalisation) {
+      const { mean, std } = normalisation;
       for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean) / std;
     }
   }
 
   const labels = indices ? items.map((it) => it.label!) : null;
-  const ex: ImageExplanation[] = explainImages(model, x, items.length, height, width, labels, { layer, target, norm: cfg.camNorm });
+  const ex: ImageExplanation[] = explainImages(model, x, items.length, height, width, labels, { layer, target, norm: cfg.camNorm, channels });
   const name = (c: number): string => classNames[c] ?? String(c);
   const records = items.map((it, k) => {
     const e = ex[k]!;

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { withInterrupts } from '../train/interrupt.js';
 import { train } from '../train/trainer.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
@@ -14,6 +15,12 @@ export const TRAIN_USAGE = 'Usage: batchcam train [options]\n\nTrains a classifi
   'config.json, metrics.jsonl, checkpoint.safetensors, model.safetensors and summary.json to the run directory.\n' +
   'Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and prints the --resume command; a second Ctrl-C stops at once.';
 
+/** A dataset spec as a directory name: folder:/data/birds → folder-birds. */
+function runName(dataset: string): string {
+  const at = dataset.indexOf(':');
+  return at < 0 ? dataset : `${dataset.slice(0, at)}-${basename(dataset.slice(at + 1).replace(/\/+$/, '')) || 'data'}`;
+}
+
 export async function trainCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(helpText(TRAIN_USAGE, FLAGS, true));
@@ -21,7 +28,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const { options, flags } = parseArgs(argv, FLAGS, true);
   const out = (flags.out as string | undefined)
-    ?? `runs/${options.model ?? 'simplecnn'}-${options.dataset ?? 'mnist'}-s${options.seed ?? 0}`;
+    ?? `runs/${options.model ?? 'simplecnn'}-${runName(String(options.dataset ?? 'mnist'))}-s${options.seed ?? 0}`;
   // Ctrl-C/SIGTERM: finish the step, checkpoint, exit 130 with the resume command.
   const result = await withInterrupts((signal) => train(options, {
     outDir: out, resume: flags.resume === true, overwrite: flags.overwrite === true,

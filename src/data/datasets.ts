@@ -15,9 +15,10 @@ export type DataFileKind = 'train-images' | 'train-labels' | 'test-images' | 'te
 
 /** Static description of a dataset. */
 export interface DatasetInfo {
-  readonly name: DatasetName;
-  /** The collection whose files it is made from. */
-  readonly base: BaseDatasetName;
+  /** The built-in name, or the `folder:DIR` / `idx:DIR` spec of a user dataset. */
+  readonly name: DatasetName | string;
+  /** The collection whose files it is made from; null for a user dataset. */
+  readonly base: BaseDatasetName | null;
   /** Whether a decoy patch is added (DecoyMNIST / DecoyFMNIST). */
   readonly decoy: boolean;
   readonly title: string;
@@ -39,7 +40,7 @@ const base = {
 };
 
 /** The registry of datasets, by name. */
-export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
+export const DATASETS: Readonly<Record<DatasetName, DatasetInfo & { name: DatasetName; base: BaseDatasetName }>> = {
   mnist: {
     ...base,
     name: 'mnist',
@@ -87,7 +88,7 @@ export function isDatasetName(name: string): name is DatasetName {
 }
 
 /** Looks a dataset up by name; unknown names get a message listing the valid ones. */
-export function datasetInfo(name: string): DatasetInfo {
+export function datasetInfo(name: string): DatasetInfo & { name: DatasetName; base: BaseDatasetName } {
   if (!isDatasetName(name)) {
     throw new DataError(`unknown dataset "${name}": expected one of ${DATASET_NAMES.join(', ')}`);
   }

@@ -4,9 +4,12 @@ import { gatherRows, type ArrayDataset } from './loader.js';
 import { labelsToInt64, pixelStats, standardiseInPlace, toUnitFloat, type Normalisation } from './preprocess.js';
 import { loadRawSplit, type LoadedFile, type RawLoadOptions } from './raw.js';
 import { stratifiedIndices } from './stratified.js';
+import { loadCustomData, type CustomDataOptions } from './custom-dataset.js';
+import { datasetSpecProblem, parseDatasetSpec } from './dataset-spec.js';
+import { DataError } from './errors.js';
 
 /** Options of {@link loadDataset}: where the files are, plus preprocessing. */
-export interface LoadOptions extends RawLoadOptions {
+export interface LoadOptions extends RawLoadOptions, CustomDataOptions {
   /** Standardise with the training split's pixel mean/std; default false (values in [0, 1]). */
   readonly standardise?: boolean;
   /** Keep a class-stratified subset of this many training images. */
@@ -23,7 +26,7 @@ export interface LoadOptions extends RawLoadOptions {
 export interface SplitData extends ArrayDataset {
   readonly split: Split;
   /**
-   * The uint8 pixels as presented to the model (decoy patch included), n×H×W; for figures.
+   * The uint8 pixels as presented to the model (decoy patch included), n×C×H×W; for figures.
    * Without a limit this and `classes` share the process-wide file cache: treat them as read-only.
    */
   readonly pixels: Uint8Array;
@@ -38,8 +41,10 @@ export interface SplitData extends ArrayDataset {
    * reference for the clean-vs-decoy accuracy gap.
    */
   readonly cleanImages?: Float32Array;
-  /** The files it was read from. */
-  readonly files: { readonly images: LoadedFile; readonly labels: LoadedFile };
+  /** The files it was read from (built-in datasets). */
+  readonly files?: { readonly images: LoadedFile; readonly labels: LoadedFile };
+  /** Where each image came from (user datasets: its file, or IDX file and index). */
+  readonly sources?: readonly string[];
 }
 
 /** A dataset's two splits and how they were preprocessed. */
@@ -61,64 +66,97 @@ function subsetDecoy(decoy: DecoyInfo, indices: Int32Array, size: number): Decoy
   };
 }
 
+/** What {@link finishSplit} needs of one split: its uint8 pixels (n×C×H×W) and labels, before subsetting. */
+interface PreparedSplit {
+  readonly split: Split;
+  readonly n: number;
+  readonly pixels: Uint8Array;
+  readonly labels: Uint8Array;
+  readonly decoy?: DecoyInfo;
+  /** The pixels without decoy patches (decoy datasets). */
+  readonly clean?: Uint8Array;
+  readonly files?: { readonly images: LoadedFile; readonly labels: LoadedFile };
+  readonly sources?: readonly string[];
+}
+
+/** Subsets (stratified), scales to [0, 1] and optionally standardises one split. */
+function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | undefined, normalisation: Normalisation | undefined,
+  subsetSeed: number): SplitData {
+  const [c, h, w] = info.imageShape;
+  const size = c * h * w;
+  const { split } = part;
+  const all = limit === undefined || limit >= part.n;
+  const sourceIndices = all
+    ? Int32Array.from({ length: part.n }, (_, i) => i)
+    : stratifiedIndices(part.labels, limit, { numClasses: info.numClasses, seed: subsetSeed });
+  // Without a limit the cached file contents are shared, not copied; they are never written to.
+  const pixels = all ? part.pixels : gatherRows(part.pixels, sourceIndices, size);
+  const classes = all ? part.labels : gatherRows(part.labels, sourceIndices, 1);
+  const images = toUnitFloat(pixels);
+  if (normalisation) standardiseInPlace(images, normalisation);
+  const decoy = part.decoy && (all ? part.decoy : subsetDecoy(part.decoy, sourceIndices, h * w));
+  let cleanImages: Float32Array | undefined;
+  if (decoy && split === 'test' && part.clean) {
+    cleanImages = toUnitFloat(all ? part.clean : gatherRows(part.clean, sourceIndices, size));
+    if (normalisation) standardiseInPlace(cleanImages, normalisation);
+  }
+  return {
+    split,
+    n: sourceIndices.length,
+    imageShape: info.imageShape,
+    images,
+    labels: labelsToInt64(classes),
+    pixels,
+    classes,
+    sourceIndices,
+    ...(decoy ? { decoy: { corners: decoy.corners, decoyLabels: decoy.decoyLabels, masks: decoy.masks } } : {}),
+    ...(cleanImages ? { cleanImages } : {}),
+    ...(part.files ? { files: part.files } : {}),
+    ...(part.sources ? { sources: all ? part.sources : Array.from(sourceIndices, (i) => part.sources![i]!) } : {}),
+  };
+}
+
+/** Both splits finished, with the training split's statistics. */
+function finishDataset(info: DatasetInfo, train: PreparedSplit, test: PreparedSplit, options: LoadOptions): LoadedDataset {
+  const trainStats = pixelStats(train.pixels);
+  const normalisation = options.standardise ? trainStats : undefined;
+  const seed = options.subsetSeed ?? 0;
+  return {
+    info,
+    train: finishSplit(info, train, options.trainLimit, normalisation, seed),
+    test: finishSplit(info, test, options.testLimit, normalisation, seed),
+    trainStats,
+    normalisation,
+  };
+}
+
 /**
- * Loads `name` (`mnist`, `fashion-mnist`, `decoy-mnist`, `decoy-fashion-mnist`):
- * finds and verifies the files, adds decoys, takes stratified subsets, scales
- * to [0, 1] and optionally standardises. Decoys are drawn on the full split
- * before subsetting, so an image's patch does not depend on the limit.
+ * Loads a dataset spec: a built-in name (`mnist`, `fashion-mnist`, `decoy-mnist`, `decoy-fashion-mnist`: finds and
+ * verifies the files, adds decoys), an image folder (`folder:DIR`) or the IDX files of an MNIST-format set
+ * (`idx:DIR`, see loadCustomData); then takes stratified subsets, scales to [0, 1] and optionally standardises.
+ * Decoys are drawn on the full split before subsetting, so an image's patch does not depend on the limit.
  */
 export async function loadDataset(name: DatasetName | string, options: LoadOptions = {}): Promise<LoadedDataset> {
-  const info = datasetInfo(name);
+  const problem = datasetSpecProblem(name);
+  if (problem) throw new DataError(problem);
+  const spec = parseDatasetSpec(name);
+  if (spec.kind !== 'builtin') {
+    const custom = await loadCustomData(name, spec, options);
+    return finishDataset(custom.info, custom.train, custom.test, options);
+  }
+  const info = datasetInfo(spec.name);
   const [, h, w] = info.imageShape;
-  const prepared = await Promise.all(
-    (['train', 'test'] as const).map(async (split) => {
+  const [train, test] = await Promise.all(
+    (['train', 'test'] as const).map(async (split): Promise<PreparedSplit> => {
       const raw = await loadRawSplit(info.base, split, options);
       const decoy = info.decoy
         ? addDecoy(raw.images, raw.labels, { split, seed: options.decoySeed ?? 0, rows: h, cols: w, numClasses: info.numClasses })
         : undefined;
-      return { split, raw, pixels: decoy?.images ?? raw.images, decoy };
+      return {
+        split, n: raw.n, pixels: decoy?.images ?? raw.images, labels: raw.labels, files: raw.files,
+        ...(decoy ? { decoy, clean: raw.images } : {}),
+      };
     }),
-  );
-  const [trainPart, testPart] = prepared as [(typeof prepared)[number], (typeof prepared)[number]];
-  const trainStats = pixelStats(trainPart.pixels);
-  const normalisation = options.standardise ? trainStats : undefined;
-
-  const finish = (part: (typeof prepared)[number], limit: number | undefined): SplitData => {
-    const { split, raw } = part;
-    const all = limit === undefined || limit >= raw.n;
-    const sourceIndices = all
-      ? Int32Array.from({ length: raw.n }, (_, i) => i)
-      : stratifiedIndices(raw.labels, limit, { numClasses: info.numClasses, seed: options.subsetSeed ?? 0 });
-    // Without a limit the cached file contents are shared, not copied; they are never written to.
-    const pixels = all ? part.pixels : gatherRows(part.pixels, sourceIndices, h * w);
-    const classes = all ? raw.labels : gatherRows(raw.labels, sourceIndices, 1);
-    const images = toUnitFloat(pixels);
-    if (normalisation) standardiseInPlace(images, normalisation);
-    const decoy = part.decoy && (all ? part.decoy : subsetDecoy(part.decoy, sourceIndices, h * w));
-    let cleanImages: Float32Array | undefined;
-    if (decoy && split === 'test') {
-      cleanImages = toUnitFloat(all ? raw.images : gatherRows(raw.images, sourceIndices, h * w));
-      if (normalisation) standardiseInPlace(cleanImages, normalisation);
-    }
-    return {
-      split,
-      n: sourceIndices.length,
-      imageShape: info.imageShape,
-      images,
-      labels: labelsToInt64(classes),
-      pixels,
-      classes,
-      sourceIndices,
-      ...(decoy ? { decoy: { corners: decoy.corners, decoyLabels: decoy.decoyLabels, masks: decoy.masks } } : {}),
-      ...(cleanImages ? { cleanImages } : {}),
-      files: raw.files,
-    };
-  };
-  return {
-    info,
-    train: finish(trainPart, options.trainLimit),
-    test: finish(testPart, options.testLimit),
-    trainStats,
-    normalisation,
-  };
+  ) as [PreparedSplit, PreparedSplit];
+  return finishDataset(info, train, test, options);
 }

@@ -87,15 +87,21 @@ function mapBatches(split: SplitData, bs: number, fn: (x: Tensor) => Tensor, ima
   return scope(() => cat(parts));
 }
 
-/** Class-mean training images scaled to [0,1] by their max (C×H×W), from the raw uint8 pixels in chunks. */
+/**
+ * Class-mean training images scaled to [0,1] by their max (classes×H×W), from the raw uint8 pixels in chunks; colour
+ * images by their intensity, the mean over channels.
+ */
 function meanTrainImages(train: SplitData, numClasses: number): Tensor {
-  const [, h, w] = train.imageShape;
+  const [c, h, w] = train.imageShape;
+  const size = c * h * w;
   return scope(() => {
     let acc: ClassSums | null = null;
     for (let s = 0; s < train.n; s += MEAN_IMAGE_CHUNK) {
       const e = Math.min(train.n, s + MEAN_IMAGE_CHUNK);
       const part = scope(() => classSums(
-        fromArray(train.pixels.subarray(s * h * w, e * h * w), [e - s, h, w]),
+        c === 1
+          ? fromArray(train.pixels.subarray(s * size, e * size), [e - s, h, w])
+          : noGrad(() => fromArray(train.pixels.subarray(s * size, e * size), [e - s, c, h, w]).to('float64').mean([1])),
         fromArray(train.labels.subarray(s, e), [e - s]), numClasses));
       acc = acc ? scope(() => ({ sums: acc!.sums.add(part.sums), counts: acc!.counts.add(part.counts) })) : part;
     }
@@ -195,7 +201,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       bankPrototypes = mapRows(o.bank.prototypes, classRows).map((p, c) => (init[c] ? p : null));
     }
     const picked = pickSamples(test.classes, preds, numClasses, o.samplesPerClass ?? EVALUATE_DEFAULTS.samplesPerClass, o.maxMisclassified ?? 12);
-    const sampleData = { pixels: test.pixels, labels: test.classes, preds, sourceIndices: test.sourceIndices, cams: pass.cams };
+    const sampleData = { pixels: test.pixels, channels: test.imageShape[0], labels: test.classes, preds, sourceIndices: test.sourceIndices, cams: pass.cams };
     const figures: Figures = {
       classNames: [...data.info.classNames],
       meanImages: mapRows(meanImages, classRows),

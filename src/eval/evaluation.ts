@@ -13,6 +13,8 @@ export interface FigureSample {
   pred: number;
   /** The image as the eye sees it: pixels / 255 (decoy patch included), H·W numbers. */
   image: number[];
+  /** Colour images only: the R, G and B planes (3·H·W numbers in [0,1]), for colour figures. */
+  rgb?: number[];
   /** The evaluation CAM (explaining `camTarget`), H·W numbers. */
   cam: number[];
 }

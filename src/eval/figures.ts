@@ -35,17 +35,29 @@ export function pickSamples(labels: ArrayLike<number>, preds: ArrayLike<number>,
   return { samples: byClass.flat(), misclassified };
 }
 
-/** The figure records of `positions`: official index, label, prediction, image (pixels/255) and CAM. */
+/**
+ * The figure records of `positions`: official index, label, prediction, image (pixels/255; for colour images the
+ * intensity, plus the three planes in `rgb`) and CAM. `pixels` is n×C×H×W uint8 (C = `channels`, default 1).
+ */
 export function figureSamples(positions: readonly number[], d: {
-  pixels: Uint8Array; labels: ArrayLike<number>; preds: ArrayLike<number>; sourceIndices: ArrayLike<number>; cams: Tensor;
+  pixels: Uint8Array; channels?: number; labels: ArrayLike<number>; preds: ArrayLike<number>; sourceIndices: ArrayLike<number>; cams: Tensor;
 }): FigureSample[] {
   const [, h, w] = d.cams.shape as [number, number, number];
+  const c = d.channels ?? 1;
+  const hw = h * w;
   const cams = mapRows(d.cams, positions);
-  return positions.map((p, k) => ({
-    index: d.sourceIndices[p]!,
-    label: d.labels[p]!,
-    pred: d.preds[p]!,
-    image: Array.from(d.pixels.subarray(p * h * w, (p + 1) * h * w), (v) => round4(v / 255)),
-    cam: cams[k]!,
-  }));
+  return positions.map((p, k) => {
+    const px = d.pixels.subarray(p * c * hw, (p + 1) * c * hw);
+    const image = c === 1
+      ? Array.from(px, (v) => round4(v / 255))
+      : Array.from({ length: hw }, (_, i) => { let s = 0; for (let j = 0; j < c; j++) s += px[j * hw + i]!; return round4(s / c / 255); });
+    return {
+      index: d.sourceIndices[p]!,
+      label: d.labels[p]!,
+      pred: d.preds[p]!,
+      image,
+      ...(c === 3 ? { rgb: Array.from(px, (v) => round4(v / 255)) } : {}),
+      cam: cams[k]!,
+    };
+  });
 }

@@ -1,7 +1,7 @@
 import { setNumThreads } from '../torch/index.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { loadTrainedModel } from '../train/trained-model.js';
-import type { TrainConfig } from '../train/options.js';
+import { customDataOptions, type TrainConfig } from '../train/options.js';
 import { evaluateModel, type EvaluateOptions } from '../eval/evaluate-model.js';
 import type { Evaluation } from '../eval/evaluation.js';
 
@@ -23,6 +23,7 @@ export function evaluationData(cfg: TrainConfig, o: { testLimit?: number | null;
     trainLimit: cfg.trainLimit ?? undefined,
     testLimit: o.testLimit ?? undefined,
     standardise: cfg.standardize,
+    ...customDataOptions(cfg),
   });
 }
 

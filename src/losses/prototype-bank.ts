@@ -79,14 +79,23 @@ export class PrototypeBank {
   /**
    * Sets every class present in `labels` to its mean image scaled to [0,1] by its max, and marks it initialised
    * (classes absent from `labels` are left as they were). Computed once, from the whole training split, in one
-   * one-hot matmul. `images` N×1×H×W or N×H×W of non-negative intensities — raw pixels (uint8 or [0,1] floats), not
+   * one-hot matmul. `images` N×C×H×W (channels averaged) or N×H×W of non-negative intensities — raw pixels (uint8 or [0,1] floats), not
    * mean/std-standardised ones; `labels` int64 N. Returns this.
    */
   initFromImages(images: Tensor, labels: Tensor): this {
     const n = images.shape[0]!;
     const { numClasses: c, height: h, width: w } = this;
-    if (!((images.ndim === 3 || (images.ndim === 4 && images.shape[1] === 1)) && images.shape.slice(-2).join(',') === `${h},${w}`)) {
-      throw new RangeError(`PrototypeBank.initFromImages: expected N×1×${h}×${w} or N×${h}×${w} images, got [${images.shape}]`);
+    if (!((images.ndim === 3 || images.ndim === 4) && images.shape.slice(-2).join(',') === `${h},${w}`)) {
+      throw new RangeError(`PrototypeBank.initFromImages: expected N×C×${h}×${w} or N×${h}×${w} images, got [${images.shape}]`);
+    }
+    // Colour images: the prototype is of the intensity, the mean over channels (a single channel is used as is).
+    if (images.ndim === 4 && images.shape[1]! > 1) {
+      const grey = noGrad(() => images.to('float32').mean([1]));
+      try {
+        return this.initFromImages(grey, labels);
+      } finally {
+        grey.dispose();
+      }
     }
     checkLabels(labels, n, 'initFromImages');
     // A standardised image has negative pixels and no meaningful "scaled by its max": refuse it.

@@ -7,14 +7,26 @@ import { SimpleCNN } from './simple-cnn.js';
 export const MODEL_NAMES = ['simplecnn', 'resnet18', 'convnextv2-atto', 'convnextv2-tiny'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
+/** Options of {@link createModel}. */
+export interface ModelOptions {
+  /** ConvNeXt-V2 stochastic depth rate; default 0. */
+  dropPath?: number;
+  /** C×H×W of one input image (C ∈ {1, 3}, H, W ≥ 16); default 1×28×28. */
+  inputShape?: readonly [number, number, number];
+}
+
 /** Builds a model by name with freshly initialised weights (seed with manualSeed first for reproducibility). */
-export function createModel(name: string, numClasses = 10, opts: { dropPath?: number } = {}): Classifier {
+export function createModel(name: string, numClasses = 10, opts: ModelOptions = {}): Classifier {
+  const [c, h, w] = opts.inputShape ?? [1, 28, 28];
+  if (!(c >= 1) || !(h >= 16) || !(w >= 16)) {
+    throw new RangeError(`createModel: expected an input of C×H×W with H, W ≥ 16, found ${c}×${h}×${w}`);
+  }
   switch (name) {
-    case 'simplecnn': return new SimpleCNN(numClasses);
-    case 'resnet18': return new ResNet18(numClasses);
+    case 'simplecnn': return new SimpleCNN(numClasses, c, [h, w]);
+    case 'resnet18': return new ResNet18(numClasses, c);
     case 'convnextv2':
-    case 'convnextv2-atto': return new ConvNeXtV2(numClasses, 'atto', 1, opts.dropPath ?? 0);
-    case 'convnextv2-tiny': return new ConvNeXtV2(numClasses, 'tiny', 1, opts.dropPath ?? 0);
+    case 'convnextv2-atto': return new ConvNeXtV2(numClasses, 'atto', c, opts.dropPath ?? 0);
+    case 'convnextv2-tiny': return new ConvNeXtV2(numClasses, 'tiny', c, opts.dropPath ?? 0);
     default:
       throw new Error(`unknown model '${name}'; choose one of: ${MODEL_NAMES.join(', ')} (convnextv2 = convnextv2-atto)`);
   }

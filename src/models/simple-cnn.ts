@@ -6,6 +6,7 @@ import { Classifier, type SplitForward } from './classifier.js';
 /**
  * The classic PyTorch MNIST example net: conv3×3(32)-ReLU, conv3×3(64)-ReLU (target 'conv2', 24×24), maxpool 2,
  * dropout 0.25, FC 9216→128-ReLU, dropout 0.5, FC 128→C. Dropout is elementwise, so the head is per-sample.
+ * For an H×W input other than 28×28 the first FC takes 64·⌊(H−4)/2⌋·⌊(W−4)/2⌋ features.
  */
 export class SimpleCNN extends Classifier {
   readonly targetLayers = ['conv2'] as const;
@@ -14,11 +15,15 @@ export class SimpleCNN extends Classifier {
   readonly fc1: Linear;
   readonly fc2: Linear;
 
-  constructor(readonly numClasses = 10, readonly inChannels = 1) {
+  /** H×W of the input the first FC layer is sized for. */
+  readonly inputSize: readonly [number, number];
+
+  constructor(readonly numClasses = 10, readonly inChannels = 1, inputSize: readonly [number, number] = [28, 28]) {
     super();
+    this.inputSize = inputSize;
     this.conv1 = this.child('conv1', new Conv2d(inChannels, 32, 3));
     this.conv2 = this.child('conv2', new Conv2d(32, 64, 3));
-    this.fc1 = this.child('fc1', new Linear(9216, 128));
+    this.fc1 = this.child('fc1', new Linear(this.flatFeatures, 128));
     this.fc2 = this.child('fc2', new Linear(128, numClasses));
   }
 
@@ -32,7 +37,14 @@ export class SimpleCNN extends Classifier {
     });
   }
 
+  /** Features after conv2 and the 2×2 max-pool: 64·⌊(H−4)/2⌋·⌊(W−4)/2⌋ (9216 for 28×28). */
+  get flatFeatures(): number {
+    const [h, w] = this.inputSize;
+    return 64 * Math.floor((h - 4) / 2) * Math.floor((w - 4) / 2);
+  }
+
   macsPerImage(): number {
-    return 26 * 26 * 32 * 9 + 24 * 24 * 64 * 32 * 9 + 9216 * 128 + 128 * this.numClasses;
+    const [h, w] = this.inputSize;
+    return (h - 2) * (w - 2) * 32 * 9 * this.inChannels + (h - 4) * (w - 4) * 64 * 32 * 9 + this.flatFeatures * 128 + 128 * this.numClasses;
   }
 }

@@ -26,24 +26,35 @@ export function colorize(map: Values): Uint8Array {
 }
 
 /**
- * Blends a grey image (in [0,1]) with the jet colours of a CAM (in [0,1]): out = (1−α)·255·grey + α·jet(cam),
- * per channel, rounded and clamped to 0…255. α = 0 gives the image, α = 1 the coloured CAM alone.
+ * Blends an image (in [0,1]) with the jet colours of a CAM (in [0,1]): out = (1−α)·255·image + α·jet(cam), per
+ * channel, rounded and clamped to 0…255. α = 0 gives the image, α = 1 the coloured CAM alone. The image is grey
+ * (one value per CAM pixel) or colour: three planes R, G, B (C×H×W, as the models take it).
  */
-export function overlay(grey: Values, cam: Values, alpha = 0.5): Uint8Array {
-  if (grey.length !== cam.length) throw new Error(`overlay: image has ${grey.length} pixels, CAM has ${cam.length}`);
+export function overlay(image: Values, cam: Values, alpha = 0.5): Uint8Array {
+  const n = cam.length;
+  if (image.length !== n && image.length !== 3 * n) throw new Error(`overlay: image has ${image.length} pixels, CAM has ${n} (a colour image has three planes of ${n})`);
   if (!(alpha >= 0 && alpha <= 1)) throw new Error(`overlay: alpha ${alpha} is outside [0, 1]`);
-  const out = new Uint8Array(grey.length * 3);
-  for (let i = 0; i < grey.length; i++) {
-    const g = 255 * clamp01(grey[i]!);
+  const colour = image.length === 3 * n;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
     const c = jet(cam[i]!);
-    for (let k = 0; k < 3; k++) out[i * 3 + k] = Math.round((1 - alpha) * g + alpha * c[k]!);
+    for (let k = 0; k < 3; k++) {
+      const g = 255 * clamp01(image[colour ? k * n + i : i]!);
+      out[i * 3 + k] = Math.round((1 - alpha) * g + alpha * c[k]!);
+    }
   }
   return out;
 }
 
-/** A grey image from values in [0,1] (clamped), as an 8-bit raster. */
+/** An image from values in [0,1] (clamped), as an 8-bit raster: grey (H·W values) or colour (R, G, B planes, 3·H·W). */
 export function greyRaster(values: Values, width: number, height: number): RasterImage {
-  if (values.length !== width * height) throw new Error(`greyRaster: ${values.length} values for ${width}×${height}`);
+  const n = width * height;
+  if (values.length !== n && values.length !== 3 * n) throw new Error(`greyRaster: ${values.length} values for ${width}×${height}`);
+  if (values.length === 3 * n) {
+    const data = new Uint8Array(3 * n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) data[i * 3 + k] = Math.round(255 * clamp01(values[k * n + i]!));
+    return { width, height, channels: 3, data };
+  }
   const data = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) data[i] = Math.round(255 * clamp01(values[i]!));
   return { width, height, channels: 1, data };
@@ -57,7 +68,7 @@ export function camRaster(map: Values, width: number, height: number): RasterIma
 
 /** {@link overlay} as an RGB raster. */
 export function overlayRaster(grey: Values, cam: Values, width: number, height: number, alpha = 0.5): RasterImage {
-  if (grey.length !== width * height) throw new Error(`overlayRaster: ${grey.length} values for ${width}×${height}`);
+  if (grey.length !== width * height && grey.length !== 3 * width * height) throw new Error(`overlayRaster: ${grey.length} values for ${width}×${height}`);
   return { width, height, channels: 3, data: overlay(grey, cam, alpha) };
 }
 

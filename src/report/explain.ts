@@ -16,6 +16,8 @@ export interface ExplainOptions {
   norm?: CamNorm;
   /** Images per Batch-CAM call; default 64 (one autograd call per chunk). */
   batchSize?: number;
+  /** Channels of each image (1 or 3); default 1. */
+  channels?: number;
 }
 
 /** Per image: its H·W CAM in [0,1], prediction, explained class and class probabilities. */
@@ -27,20 +29,23 @@ export interface ImageExplanation {
 }
 
 /**
- * Batch-CAM of n single-channel H×W images given in the model's input units (`x`, n·H·W values), in chunks.
+ * Batch-CAM of n C×H×W images (C = `o.channels`, default 1) given in the model's input units (`x`, n·C·H·W values),
+ * in chunks.
  * Runs the model in its current mode (callers put it in eval mode) and frees every tensor it makes.
  */
 export function explainImages(model: Classifier, x: Float32Array, n: number, height: number, width: number,
   labels: readonly number[] | null, o: ExplainOptions): ImageExplanation[] {
   const hw = height * width;
-  if (x.length !== n * hw) throw new Error(`explainImages: ${x.length} values for ${n} images of ${height}×${width}`);
+  const c = o.channels ?? 1;
+  const size = c * hw;
+  if (x.length !== n * size) throw new Error(`explainImages: ${x.length} values for ${n} images of ${c}×${height}×${width}`);
   if (o.target === 'label' && (!labels || labels.length !== n)) throw new Error('explainImages: target "label" needs one label per image');
   const bs = o.batchSize ?? 64;
   const out: ImageExplanation[] = [];
   for (let s = 0; s < n; s += bs) {
     const e = Math.min(n, s + bs);
     const chunk = scope(() => {
-      const xt = fromArray(x.slice(s * hw, e * hw), [e - s, 1, height, width]);
+      const xt = fromArray(x.slice(s * size, e * size), [e - s, c, height, width]);
       const yt = labels ? fromArray(BigInt64Array.from(labels.slice(s, e), (v) => BigInt(v)), [e - s]) : null;
       // 'detached': inference needs the maps' values only, not a graph through α (same values, less memory).
       const r = batchCam(model, xt, yt, { layer: o.layer, target: o.target, norm: o.norm ?? 'max', grad: 'detached' });

@@ -29,8 +29,9 @@ export function camUri(v: Values | null | undefined): string | null {
 
 /** Image and CAM blended (α = 0.5) as a PNG data: URI; null unless both are present and the same size. */
 export function overlayUri(image: Values | null | undefined, cam: Values | null | undefined, alpha = 0.5): string | null {
-  if (!usable(image) || !usable(cam) || image.length !== cam.length) return null;
-  const s = squareSide(image.length)!;
+  // A colour image comes as three planes (R, G, B) of the CAM's size.
+  if (!usable(cam) || !image || !(image.length === cam.length || image.length === 3 * cam.length)) return null;
+  const s = squareSide(cam.length)!;
   return pngDataUri(overlayRaster(image, cam, s, s, alpha));
 }
 
@@ -54,7 +55,7 @@ export function sampleTile(ev: Evaluation, s: FigureSample): string {
   const wrong = s.pred !== undefined && s.label !== undefined && s.pred !== s.label;
   const cap = wrong ? `#${s.index ?? '?'}: ${className(ev, s.label)} → ${className(ev, s.pred)}` : `#${s.index ?? '?'}`;
   const title = `test index ${s.index ?? '?'}: label ${className(ev, s.label)}, predicted ${className(ev, s.pred)}`;
-  return tileOrGap(overlayUri(s.image, s.cam), cap, title);
+  return tileOrGap(overlayUri(s.rgb ?? s.image, s.cam), cap, title);
 }
 
 /** Number of classes the figures cover. */
@@ -87,7 +88,7 @@ export function classFigures(ev: Evaluation): string {
   const mis = f.misclassified ?? [];
   const misHtml = mis.length
     ? el('div', { class: 'misclassified' }, ...mis.map((s) => {
-      const img = greyUri(s.image);
+      const img = s.rgb && s.image && squareSide(s.image.length) ? pngDataUri(greyRaster(s.rgb, squareSide(s.image.length)!, squareSide(s.image.length)!)) : greyUri(s.image);
       return el('span', { class: 'pair' }, img ? figure(img, `#${s.index ?? '?'} input`) : '', sampleTile(ev, s));
     }))
     : el('p', { class: 'note' }, 'No misclassified samples in the figures.');

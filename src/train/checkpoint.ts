@@ -3,6 +3,7 @@ import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import type { Optimizer } from '../nn/optimizer.js';
 import type { Classifier } from '../models/classifier.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
+import type { LoadedDataset } from '../data/load.js';
 import { CheckpointError } from '../errors.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 import { sumsFromJson, type EpochSums } from './running-sums.js';
@@ -23,6 +24,38 @@ export interface Position {
 
 const FORMAT = 'batchcam-checkpoint-1';
 
+/**
+ * What a checkpoint records of its data (metadata `data`), so that evaluate / explain / report need nothing else:
+ * the dataset spec, the image shape C×H×W the model takes, the class names and the input normalisation.
+ */
+export interface DataRecord {
+  dataset: string;
+  imageShape: [number, number, number];
+  classNames: string[];
+  /** Mean/std the inputs were standardised with, or null for pixels in [0, 1]. */
+  normalisation: { mean: number; std: number } | null;
+}
+
+/** The data record of a loaded dataset. */
+export function dataRecord(data: LoadedDataset): DataRecord {
+  const [c, h, w] = data.info.imageShape;
+  return {
+    dataset: data.info.name, imageShape: [c, h, w], classNames: [...data.info.classNames],
+    normalisation: data.normalisation ? { mean: data.normalisation.mean, std: data.normalisation.std } : null,
+  };
+}
+
+/** Parses metadata `data` (null when absent: checkpoints written before it existed are of the built-in datasets). */
+export function readDataRecord(json: string | undefined): DataRecord | null {
+  if (json === undefined) return null;
+  const d = JSON.parse(json) as DataRecord;
+  const shapeOk = Array.isArray(d?.imageShape) && d.imageShape.length === 3 && d.imageShape.every((v) => Number.isInteger(v) && v > 0);
+  if (!shapeOk || !Array.isArray(d.classNames) || d.classNames.some((n) => typeof n !== 'string') || typeof d.dataset !== 'string') {
+    throw new Error(`data record ${json.slice(0, 200)} lacks dataset, imageShape [C, H, W] or classNames`);
+  }
+  return d;
+}
+
 /** Thrown for a checkpoint that is not ours or does not fit (defined in src/errors.ts; exit 4). */
 export { CheckpointError };
 
@@ -33,7 +66,7 @@ export { CheckpointError };
  */
 export function saveCheckpoint(path: string, parts: {
   model: Classifier; optimizer: Optimizer; bank: PrototypeBank | null; config: TrainConfig; position: Position;
-  history: unknown[];
+  history: unknown[]; data?: DataRecord;
 }): void {
   const tensors = new Map<string, Tensor>();
   for (const [k, t] of parts.model.stateDict()) tensors.set(`model.${k}`, t);
@@ -50,6 +83,7 @@ export function saveCheckpoint(path: string, parts: {
       position: JSON.stringify(parts.position),
       optimizer: JSON.stringify(optState.scalars),
       history: JSON.stringify(parts.history),
+      ...(parts.data ? { data: JSON.stringify(parts.data) } : {}),
     });
   } finally {
     rng.dispose();
@@ -63,6 +97,8 @@ export interface LoadedCheckpoint {
   history: unknown[];
   tensors: Map<string, Tensor>;
   optimizerScalars: Record<string, number>;
+  /** The data the run trained on; null in checkpoints older than the record. */
+  data: DataRecord | null;
 }
 
 /**
@@ -88,6 +124,7 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
       position: readPosition(metadata.position),
       history: JSON.parse(metadata.history ?? '[]') as unknown[],
       optimizerScalars: JSON.parse(metadata.optimizer ?? '{}') as Record<string, number>,
+      data: readDataRecord(metadata.data),
       tensors,
     };
   } catch (e) {

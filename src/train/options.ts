@@ -1,5 +1,6 @@
 import { OptionError, optionDefaults, resolveOptions, type OptionSpec, type OptionValues } from '../config/option-spec.js';
-import { DATASET_NAMES } from '../data/datasets.js';
+import { canonicalDatasetSpec, datasetSpecProblem, DATASET_SPEC_SYNTAX, parseImageSize } from '../data/dataset-spec.js';
+import type { CustomDataOptions } from '../data/custom-dataset.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
@@ -17,7 +18,10 @@ export const OPTIMIZERS = ['adamw', 'sgd'] as const;
  */
 export const TRAIN_OPTIONS = [
   { key: 'model', flag: 'model', kind: MODEL_NAMES, def: 'simplecnn', help: 'network (convnextv2-atto is the default ConvNeXt-V2 size; docs/method.md §6)' },
-  { key: 'dataset', flag: 'dataset', kind: DATASET_NAMES, def: 'mnist', help: 'training/test data' },
+  { key: 'dataset', flag: 'dataset', kind: 'string', def: 'mnist', help: `training/test data: ${DATASET_SPEC_SYNTAX} (folder: image folders, idx: MNIST-format IDX files; README "Your own data")` },
+  { key: 'imageSize', flag: 'image-size', kind: 'string', def: null, nullable: true, help: 'H or HxW (each ≥ 16) to resize folder:/idx: images to (default: their own size when all agree)' },
+  { key: 'channels', flag: 'channels', kind: 'int', def: null, min: 1, max: 3, nullable: true, help: '1 (grey) or 3 (RGB) for folder:/idx: images (default: 3 if any image has colour, else 1)' },
+  { key: 'testFraction', flag: 'test-fraction', kind: 'number', def: 0.2, min: 0.01, max: 0.9, help: 'share of each class held out for testing when folder:DIR has no train/ and test/ (seeded split, seed 0)' },
   { key: 'epochs', flag: 'epochs', kind: 'int', def: 1, min: 1, help: 'passes over the training split' },
   { key: 'batchSize', flag: 'batch-size', kind: 'int', def: 32, min: 1, max: 65536, help: 'images per step' },
   { key: 'lr', flag: 'lr', kind: 'number', def: 3e-3, min: 0, max: 1e6, help: 'peak learning rate' },
@@ -72,6 +76,15 @@ export function usesPrototypeBank(c: TrainConfig): boolean {
   return c.lambdaProto > 0 || c.lambdaProtoContrast > 0;
 }
 
+/** How a config's folder:/idx: data is decoded (ignored by the built-in datasets). */
+export function customDataOptions(c: TrainConfig): CustomDataOptions {
+  return {
+    imageSize: c.imageSize === null ? null : parseImageSize(c.imageSize),
+    channels: c.channels === null ? null : (c.channels as 1 | 3),
+    testFraction: c.testFraction,
+  };
+}
+
 /** The defaults of every option. */
 export function defaultConfig(): TrainConfig {
   return optionDefaults(TRAIN_OPTIONS); // a default that does not fit its option's kind fails to compile here
@@ -83,6 +96,18 @@ export function defaultConfig(): TrainConfig {
  */
 export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): TrainConfig {
   const c = resolveOptions(TRAIN_OPTIONS, partial);
+  const problem = datasetSpecProblem(c.dataset);
+  if (problem) throw new OptionError(`--dataset: ${problem}`);
+  // Directories are stored absolute, so evaluate / explain / report find the data from any working directory.
+  c.dataset = canonicalDatasetSpec(c.dataset);
+  if (c.imageSize !== null && parseImageSize(c.imageSize) === null) {
+    throw new OptionError(`--image-size: got ${JSON.stringify(c.imageSize)}, expected H or HxW with both in [16, 4096], e.g. 32 or 64x48`);
+  }
+  if (c.channels === 2) throw new OptionError('--channels: got 2, expected 1 (grey) or 3 (RGB)');
+  const builtin = !c.dataset.includes(':');
+  if (builtin && (c.imageSize !== null || c.channels !== null)) {
+    throw new OptionError(`--image-size / --channels apply to folder:DIR and idx:DIR datasets; ${c.dataset} is always 1×28×28`);
+  }
   if (c.device !== 'cpu' && !/^cuda(:\d+)?$/.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
   if (c.camWarmupEpochs >= c.epochs && camLossesOn(c)) {
     throw new OptionError(`--cam-warmup-epochs ${c.camWarmupEpochs} leaves no epoch for the regularisers (--epochs ${c.epochs}); use fewer warm-up epochs or set both lambdas to 0`);

@@ -5,7 +5,7 @@ import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
 import { datasetInfo, isDatasetName } from '../data/datasets.js';
 import { loadSafetensors } from '../nn/safetensors.js';
-import { CheckpointError, readCheckpoint, section } from './checkpoint.js';
+import { CheckpointError, readCheckpoint, readDataRecord, section, type DataRecord } from './checkpoint.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 
 /** A trained classifier ready for inference, with the configuration it was trained under. */
@@ -13,6 +13,13 @@ export interface LoadedModel {
   model: Classifier;
   config: TrainConfig;
   classNames: string[];
+  /** C×H×W of the images the model takes. */
+  imageShape: [number, number, number];
+  /**
+   * The mean/std the training inputs were standardised with (null: pixels in [0, 1], or a checkpoint older than the
+   * data record, whose normalisation must then be recomputed from the dataset when `config.standardize` is set).
+   */
+  normalisation: { mean: number; std: number } | null;
   /** The weights file actually read. */
   path: string;
   /** The prototype bank a training checkpoint carries (caller disposes), else null. */
@@ -41,15 +48,18 @@ export function loadTrainedModel(path: string): LoadedModel {
   let config: TrainConfig;
   let weights: Map<string, Tensor>;
   let bank: Map<string, Tensor> = new Map();
+  let data: DataRecord | null;
   try {
     if (metadata.format === 'pytorch-state-dict' && metadata.config) {
       config = resolveConfig(JSON.parse(metadata.config) as Record<string, unknown>);
+      data = readDataRecord(metadata.data);
       weights = tensors;
     } else {
       for (const t of tensors.values()) t.dispose();
       // readCheckpoint checks the format and explains a foreign file.
       const ck = readCheckpoint(file);
       config = ck.config;
+      data = ck.data;
       bank = section(ck.tensors, 'bank');
       for (const [k, t] of ck.tensors) if (!k.startsWith('model.') && !k.startsWith('bank.')) t.dispose();
       weights = section(ck.tensors, 'model');
@@ -59,8 +69,14 @@ export function loadTrainedModel(path: string): LoadedModel {
     for (const t of tensors.values()) t.dispose();
     throw new CheckpointError(`${file}: malformed metadata (${(e as Error).message})`);
   }
-  const classNames = isDatasetName(config.dataset) ? [...datasetInfo(config.dataset).classNames] : [];
-  const model = createModel(config.model, classNames.length || 10, { dropPath: config.dropPath });
+  const builtin = isDatasetName(config.dataset) ? datasetInfo(config.dataset) : null;
+  if (!data && !builtin) {
+    for (const t of [...weights.values(), ...bank.values()]) t.dispose();
+    throw new CheckpointError(`${file} trained on ${config.dataset} but records no image shape or class names; retrain it with this batchcam`);
+  }
+  const classNames = data?.classNames ?? [...builtin!.classNames];
+  const imageShape = data?.imageShape ?? ([...builtin!.imageShape] as [number, number, number]);
+  const model = createModel(config.model, classNames.length, { dropPath: config.dropPath, inputShape: imageShape });
   try {
     model.loadStateDict(weights);
   } catch (e) {
@@ -73,8 +89,8 @@ export function loadTrainedModel(path: string): LoadedModel {
   model.eval();
   const prototypes = bank.get('prototypes');
   return {
-    model, config, path: file,
-    classNames: classNames.length ? classNames : Array.from({ length: 10 }, (_, i) => String(i)),
+    model, config, path: file, classNames, imageShape,
+    normalisation: data ? data.normalisation : null,
     bank: prototypes ? { prototypes, initialized: bank.get('initialized') } : null,
   };
 }

@@ -12,14 +12,13 @@ import { DataLoader } from '../data/loader.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
-import { datasetInfo } from '../data/datasets.js';
 import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
-import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint, type Position } from './checkpoint.js';
+import { dataRecord, readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint, type Position } from './checkpoint.js';
 import { shellQuote } from './interrupt.js';
 import { LOGGED_TERMS } from './objective.js';
-import { OptionError, resolveConfig, usesPrototypeBank, type TrainConfig } from './options.js';
+import { customDataOptions, OptionError, resolveConfig, usesPrototypeBank, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { checkRunDir, recoverRunDir, replaceRun, type RunPaths, type RunReplacement } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
@@ -67,7 +66,7 @@ export interface TrainResult {
 export async function loadConfigData(cfg: TrainConfig): Promise<LoadedDataset> {
   return loadDataset(cfg.dataset, {
     dataDir: cfg.dataDir ?? undefined, trainLimit: cfg.trainLimit ?? undefined, testLimit: cfg.testLimit ?? undefined,
-    standardise: cfg.standardize,
+    standardise: cfg.standardize, ...customDataOptions(cfg),
   });
 }
 
@@ -105,9 +104,9 @@ function checkDevice(cfg: TrainConfig): void {
 }
 
 /** The seeded model of `cfg`, checked to have the requested --cam-layer. */
-function buildModel(cfg: TrainConfig): Classifier {
+function buildModel(cfg: TrainConfig, data: LoadedDataset): Classifier {
   manualSeed(cfg.seed);
-  const model = createModel(cfg.model, datasetInfo(cfg.dataset).numClasses, { dropPath: cfg.dropPath });
+  const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath, inputShape: data.info.imageShape });
   if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
     const layers = model.targetLayers.join(', ');
     model.dispose();
@@ -151,8 +150,9 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
     }
     checkDevice(cfg);
     setNumThreads(cfg.threads);
-    model = buildModel(cfg);
+    // Data first: the model's input channels, size and classes come from it (loading draws nothing from libtorch's RNG).
     const data = o.data ?? (await loadConfigData(cfg));
+    model = buildModel(cfg, data);
     const optimizer = makeOptimizer(cfg, model);
     bank = usesPrototypeBank(cfg) ? new PrototypeBank({
       numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
@@ -250,7 +250,7 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
   const result = (): TrainResult => ({ config: cfg, model, bank, history, paths, data, position: pos });
   let checkpointedAt: number | null = s.resumed ? pos.step : null;
   const checkpoint = (): void => {
-    saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history });
+    saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history, data: dataRecord(data) });
     checkpointedAt = pos.step;
     // The new run has its first checkpoint: the old run it replaces can go.
     replacement?.commit();
@@ -309,7 +309,9 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
     pos = { ...pos, epoch: pos.epoch + 1, batch: 0, sums: emptySums() };
     checkpoint();
   }
-  saveSafetensors(paths.model, model.stateDict(), { format: 'pytorch-state-dict', model: cfg.model, config: JSON.stringify(cfg) });
+  saveSafetensors(paths.model, model.stateDict(), {
+    format: 'pytorch-state-dict', model: cfg.model, config: JSON.stringify(cfg), data: JSON.stringify(dataRecord(data)),
+  });
   writeFileAtomic(paths.summary, Buffer.from(JSON.stringify({ config: cfg, final: history[history.length - 1] ?? null, epochs: history.length }, null, 2) + '\n'));
   return result();
 }

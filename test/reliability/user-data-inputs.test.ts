@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { EXIT_CODES } from '../../src/errors.js';
+import { cliPath } from '../helpers/cli.js';
+import { tempDir } from '../data/fixtures.js';
+import { realImages, writeGreyPngs } from '../data/user-data.js';
+
+/** A folder of 30 real MNIST PNGs in DIR/train and DIR/test, then spoilt by `spoil`. */
+async function folder(spoil: (root: string) => void | Promise<void>): Promise<string> {
+  const { images, labels } = await realImages('mnist', 'test', 30);
+  const root = tempDir();
+  await writeGreyPngs(join(root, 'train'), images.subarray(0, 20 * 784), labels.subarray(0, 20));
+  await writeGreyPngs(join(root, 'test'), images.subarray(20 * 784), labels.subarray(20), 20);
+  await spoil(root);
+  return root;
+}
+
+const CASES: { name: string; spoil: (root: string) => void | Promise<void>; re: RegExp; spec?: (root: string) => string; code?: number }[] = [
+  { name: 'an empty class folder', spoil: (r) => mkdirSync(join(r, 'train', 'empty')), re: /train\/empty: class folder holds no images \(.*\); add images or remove the folder/ },
+  { name: 'a corrupt image', spoil: (r) => writeFileSync(join(r, 'train', '1', 'x.png'), 'garbage'), re: /train\/1\/x\.png: cannot decode this image/ },
+  {
+    name: 'a truncated image',
+    spoil: (r) => writeFileSync(join(r, 'train', '1', 'y.png'), readFileSync(join(r, 'train', '1', '00002.png')).subarray(0, 50)),
+    re: /train\/1\/y\.png: cannot decode this image .*replace it or remove it/,
+  },
+  { name: 'a non-image file', spoil: (r) => writeFileSync(join(r, 'test', '1', 'labels.csv'), '1,2'), re: /test\/1\/labels\.csv: not an image .*remove it/ },
+  {
+    name: 'mixed sizes without --image-size',
+    spoil: async (r) => writeFileSync(join(r, 'train', '1', 'big.png'), await sharp({ create: { width: 30, height: 30, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer()),
+    re: /images differ in size .*pass --image-size H\[xW\]/,
+  },
+  {
+    name: 'a class in test but not in train',
+    spoil: (r) => { mkdirSync(join(r, 'test', 'z')); writeFileSync(join(r, 'test', 'z', 'a.png'), readFileSync(join(r, 'train', '1', '00002.png'))); },
+    re: /test\/z: class "z" is in test\/ but not in train\//,
+  },
+  {
+    name: 'a folder with one class',
+    spoil: (r) => { mkdirSync(join(r, 'solo', 'only'), { recursive: true }); writeFileSync(join(r, 'solo', 'only', 'a.png'), readFileSync(join(r, 'train', '1', '00002.png'))); },
+    spec: (r) => `folder:${join(r, 'solo')}`,
+    re: /solo: expected at least two class folders, found 1 \(only\); a classifier needs two or more classes: add a folder per class/,
+  },
+  { name: 'unknown spec syntax', spoil: () => undefined, spec: () => 'images:/data', re: /--dataset: unknown dataset "images:\/data": expected one of .*folder:DIR/, code: EXIT_CODES.usage },
+];
+
+for (const c of CASES) {
+  test(`batchcam train on ${c.name}: one message naming the file and the fix, a non-zero exit, nothing written`, async () => {
+    const root = await folder(c.spoil);
+    const out = join(tempDir(), 'run');
+    const r = spawnSync(process.execPath, [cliPath(), 'train', '--dataset', c.spec ? c.spec(root) : `folder:${root}`, '--out', out, '--quiet'],
+      { encoding: 'utf8' });
+    assert.equal(r.status, c.code ?? EXIT_CODES.data, r.stderr);
+    assert.match(r.stderr, c.re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.equal(existsSync(out), false, 'nothing written');
+  });
+}
