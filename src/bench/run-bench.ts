@@ -6,7 +6,7 @@ import { manualSeed, setNumThreads, torchConfig } from '../torch/index.js';
 import { createModel } from '../models/registry.js';
 import { estimatePeakGflops } from './cpu-peak.js';
 import { median, timeInterleaved } from './timing.js';
-import { makeStep, type BenchMode } from './training-steps.js';
+import { BENCH_MODES, makeStep, type BenchMode } from './training-steps.js';
 
 export interface BenchOptions {
   models: string[];
@@ -14,6 +14,12 @@ export interface BenchOptions {
   threads: number;
   rounds: number;
   warmup: number;
+  /** Modes to time (null: all of each model's); see BENCH_MODES. */
+  modes: BenchMode[] | null;
+  /** Timed steps of the slow per-sample loop. */
+  loopSteps: number;
+  /** Seconds of timing per model the reference gets (soft). */
+  referenceBudget: number;
   /** Path of torch_reference.py; null skips PyTorch. */
   reference: string | null;
   python: string;
@@ -28,28 +34,37 @@ export interface BenchRow {
   msMedian: number;
   imagesPerSecond: number;
   gflops: number | null;
+  /** GFLOP/s as a percentage of the (estimated or given) fp32 peak. */
+  percentOfPeak: number | null;
   torchImagesPerSecond: number | null;
+  /** Torch's own overhead of this mode over its plain training step (same run). */
+  torchOverheadVsTrain?: number | null;
   ratioVsTorch: number | null;
   overheadVsTrain: number | null;
 }
 
-/** Modes per model: [mode, layer, matching torch_reference spec or null]. */
+/**
+ * Modes per model: [mode, layer, matching torch_reference.py spec or null]. Every mode the reference has is compared
+ * with it: train, cam2/cam1 (its Batch-CAM L2 regulariser), full2/full1 (the whole objective: both losses, SSIM,
+ * upsampled, EMA bank) and infer; the anti-collapse modes and the explanations are ours only.
+ */
 function plan(model: string): [BenchMode, string, string | null][] {
-  switch (model) {
-    case 'simplecnn':
-      return [['train', 'conv2', 'train'], ['cam2', 'conv2', 'cam2'], ['cam1', 'conv2', 'cam1'], ['full2', 'conv2', 'cam2'],
-        ['full1', 'conv2', 'cam1'], ['infer', 'conv2', 'infer'], ['explain-batch', 'conv2', null], ['explain-loop', 'conv2', null]];
-    case 'resnet18':
-      return [['train', 'layer4', 'train'], ['cam2', 'layer4', 'cam2'], ['cam1', 'layer4', 'cam1'], ['full2', 'layer4', 'cam2'],
-        ['full1', 'layer4', 'cam1'], ['cam2', 'layer3', 'cam2:layer3'], ['cam1', 'layer3', 'cam1:layer3'],
-        ['full2', 'layer3', 'cam2:layer3'], ['infer', 'layer4', 'infer'], ['explain-batch', 'layer4', null], ['explain-loop', 'layer4', null]];
-    default:
-      return [['train', 'stage3', null], ['full2', 'stage3', null], ['full1', 'stage3', null], ['infer', 'stage3', null],
-        ['explain-batch', 'stage3', null], ['explain-loop', 'stage3', null]];
-  }
+  const [top, deep] = model === 'simplecnn' ? ['conv2', null] : model === 'resnet18' ? ['layer4', 'layer3'] : ['stage3', 'stage2'];
+  const rows: [BenchMode, string, string | null][] = [['train', top, 'train'], ['cam2', top, 'cam2'], ['cam1', top, 'cam1'],
+    ['full2', top, 'full2'], ['full1', top, 'full1']];
+  if (deep) rows.push(['cam2', deep, `cam2:${deep}`], ['cam1', deep, `cam1:${deep}`], ['full2', deep, `full2:${deep}`]);
+  rows.push(['image-proto', top, null], ['proto-contrast', top, null], ['batch-contrast', top, null], ['background', top, null],
+    ['infer', top, 'infer'], ['explain-batch', top, null], ['explain-loop', top, null]);
+  return rows;
 }
 
-interface TorchResult { model: string; spec: string; images_per_s: number }
+/** The models torch_reference.py has. */
+const REFERENCE_MODELS = ['simplecnn', 'resnet18', 'convnextv2-atto'];
+
+/** The modes the bench knows, for --modes. */
+export const KNOWN_MODES = BENCH_MODES;
+
+interface TorchResult { model: string; spec: string; images_per_s: number; overhead_vs_train?: number | null }
 
 function runReference(o: BenchOptions, models: string[], specs: Set<string>): TorchResult[] {
   if (!o.reference) return [];
@@ -60,7 +75,7 @@ function runReference(o: BenchOptions, models: string[], specs: Set<string>): To
   }
   const out = join(mkdtempSync(join(tmpdir(), 'batchcam-bench-')), 'torch.json');
   const args = [ref, '--models', models.join(','), '--modes', [...specs].join(','), '--batch', String(o.batch),
-    '--threads', String(o.threads), '--budget', '20', '--rounds', String(o.rounds), '--json', out];
+    '--threads', String(o.threads), '--budget', String(o.referenceBudget), '--rounds', String(o.rounds), '--json', out];
   o.log(`# running ${o.python} ${args.join(' ')}`);
   const r = spawnSync(o.python, args, { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp' } });
   if (r.status !== 0 || !existsSync(out)) {
@@ -80,53 +95,67 @@ export function runBench(o: BenchOptions): { rows: BenchRow[]; info: Record<stri
   for (const name of o.models) {
     manualSeed(0);
     const model = createModel(name);
-    const modes = plan(name);
+    const modes = plan(name).filter(([m]) => !o.modes || o.modes.includes(m));
+    if (!modes.length) continue;
     const steps: Record<string, () => void> = {};
     for (const [mode, layer] of modes) steps[`${mode}:${layer}`] = makeStep(model, mode, layer, o.batch);
     o.log(`# ${name}: ${(model.parameterCount() / 1e6).toFixed(2)} M params, ${(model.macsPerImage() / 1e6).toFixed(1)} MMAC/img`);
     // The per-sample loop is slow (one full backward per image): timed on its own, 5 steps, after the others warmed up.
-    const { ['explain-loop:' + modes[0]![1]]: loop, ...fast } = steps;
+    const top = plan(name)[0]![1];
+    const { ['explain-loop:' + top]: loop, ...fast } = steps;
     const times = timeInterleaved(fast, { warmup: o.warmup, rounds: o.rounds, perRound: 2 });
-    if (loop) Object.assign(times, timeInterleaved({ ['explain-loop:' + modes[0]![1]]: loop }, { warmup: 0, rounds: 5, perRound: 1 }));
-    const trainMed = median(times['train:' + modes[0]![1]] ?? []);
+    if (loop) Object.assign(times, timeInterleaved({ ['explain-loop:' + top]: loop }, { warmup: 0, rounds: o.loopSteps, perRound: 1 }));
+    const trainTimes = times['train:' + top];
+    const trainMed = trainTimes ? median(trainTimes) : NaN;
     for (const [mode, layer, spec] of modes) {
       const med = median(times[`${mode}:${layer}`]!);
       const flopsPerImage = 2 * model.macsPerImage() * (mode === 'infer' ? 1 : 3);
       rows.push({
         model: name, mode, layer, msMedian: med * 1e3, imagesPerSecond: o.batch / med,
         gflops: mode === 'train' || mode === 'infer' ? (flopsPerImage * o.batch) / med / 1e9 : null,
-        torchImagesPerSecond: null, ratioVsTorch: null,
-        overheadVsTrain: mode.startsWith('cam') || mode.startsWith('full') ? med / trainMed : null,
+        percentOfPeak: null, torchImagesPerSecond: null, ratioVsTorch: null,
+        overheadVsTrain: isTrainingMode(mode) && mode !== 'train' && Number.isFinite(trainMed) ? med / trainMed : null,
       });
       if (spec) specs.add(spec);
     }
-    if (modes.some(([, , s]) => s)) refModels.push(name);
+    if (REFERENCE_MODELS.includes(name) && modes.some(([, , s]) => s)) refModels.push(name);
     model.dispose();
   }
   const torch = refModels.length ? runReference(o, refModels, specs) : [];
   for (const row of rows) {
     const spec = plan(row.model).find(([m, l]) => m === row.mode && l === row.layer)?.[2];
-    const t = torch.find((r) => r.model === row.model && r.spec === spec);
+    const t = spec === null || spec === undefined ? undefined : torch.find((r) => r.model === row.model && r.spec === spec);
     if (t) {
       row.torchImagesPerSecond = t.images_per_s;
       row.ratioVsTorch = row.imagesPerSecond / t.images_per_s;
+      row.torchOverheadVsTrain = t.overhead_vs_train ?? null;
     }
+    if (row.gflops !== null && Number.isFinite(peak.gflops)) row.percentOfPeak = (100 * row.gflops) / peak.gflops;
   }
   return { rows, info: { torch: torchConfig().version, threads: o.threads, batch: o.batch, peakGflops: peak.gflops, peakBasis: peak.basis } };
 }
 
-/** The table printed by `batchcam bench`. */
+function isTrainingMode(mode: string): boolean {
+  return !['infer', 'explain-batch', 'explain-loop'].includes(mode);
+}
+
+/** The table printed by `batchcam bench`: one row per mode, ours beside PyTorch, with ratios and % of peak. */
 export function formatBench(rows: BenchRow[], info: Record<string, unknown>): string {
-  const head = `${'model'.padEnd(16)}${'mode'.padEnd(14)}${'layer'.padEnd(8)}${'ms'.padStart(9)}${'img/s'.padStart(9)}${'GFLOP/s'.padStart(9)}${'torch'.padStart(9)}${'ours/torch'.padStart(11)}${'x train'.padStart(9)}`;
-  const f = (v: number | null, d = 1): string => (v === null ? '-' : v.toFixed(d));
-  const lines = rows.map((r) => `${r.model.padEnd(16)}${r.mode.padEnd(14)}${r.layer.padEnd(8)}${f(r.msMedian).padStart(9)}${f(r.imagesPerSecond).padStart(9)}` +
-    `${f(r.gflops).padStart(9)}${f(r.torchImagesPerSecond).padStart(9)}${f(r.ratioVsTorch, 2).padStart(11)}${f(r.overheadVsTrain, 2).padStart(9)}`);
+  const cols: [string, number][] = [['model', 16], ['mode', 15], ['layer', 7], ['ms', 9], ['img/s', 9], ['GFLOP/s', 9], ['%peak', 7],
+    ['torch', 9], ['ours/torch', 11], ['x train', 9], ['torch x', 8]];
+  const cell = (v: string, i: number): string => (i < 3 ? v.padEnd(cols[i]![1]) : v.padStart(cols[i]![1]));
+  const f = (v: number | null | undefined, d = 1): string => (v === null || v === undefined ? '-' : v.toFixed(d));
+  const head = cols.map(([c], i) => cell(c, i)).join('');
+  const lines = rows.map((r) => [r.model, r.mode, r.layer, f(r.msMedian), f(r.imagesPerSecond), f(r.gflops), f(r.percentOfPeak),
+    f(r.torchImagesPerSecond), f(r.ratioVsTorch, 2), f(r.overheadVsTrain, 2), f(r.torchOverheadVsTrain, 2)].map(cell).join(''));
   const speedups = [...new Set(rows.map((r) => r.model))].map((m) => {
     const b = rows.find((r) => r.model === m && r.mode === 'explain-batch');
     const l = rows.find((r) => r.model === m && r.mode === 'explain-loop');
     return b && l ? `# ${m}: Batch-CAM vs per-sample loop (explanations for a batch): ${(b.imagesPerSecond / l.imagesPerSecond).toFixed(1)}x` : '';
   }).filter(Boolean);
+  const ratios = rows.filter((r) => r.ratioVsTorch !== null).map((r) => r.ratioVsTorch!);
+  const worst = ratios.length ? `# lowest ours/torch: ${Math.min(...ratios).toFixed(2)} (${ratios.length} modes compared)` : '# no PyTorch ratios';
   const peak = Number(info.peakGflops);
-  const eff = rows.filter((r) => r.gflops !== null).map((r) => `# ${r.model} ${r.mode}: ${f(r.gflops)} GFLOP/s = ${((100 * r.gflops!) / peak).toFixed(1)}% of the estimated fp32 peak ${peak.toFixed(0)} GFLOP/s`);
-  return [head, ...lines, ...speedups, ...eff, `# peak basis: ${String(info.peakBasis)}`].join('\n');
+  return [head, ...lines, ...speedups, worst, '# x train: step time / our plain train step; torch x: the same for PyTorch',
+    `# % peak of ${peak.toFixed(0)} GFLOP/s (${String(info.peakBasis)}); training counted as 3x the forward FLOPs`].join('\n');
 }

@@ -1,4 +1,4 @@
-import { backward, crossEntropy, noGrad, randint, randn, scope, type Tensor } from '../torch/index.js';
+import { backward, crossEntropy, noGrad, rand, randint, randn, scope, type Tensor } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import type { Classifier } from '../models/classifier.js';
 import { batchCam } from '../cam/batch-cam.js';
@@ -12,22 +12,40 @@ import { resolveConfig } from '../train/options.js';
 export type BenchMode =
   | 'train' // CE + Adam, as torch_reference.py 'train'
   | 'cam2' | 'cam1' // CE + the reference's Batch-CAM L2 regulariser (min-max, no upsampling, attached class mean), second order / detached
-  | 'full2' | 'full1' // the training objective with both regularisers (SSIM, upsampled, max-normalised), second order / detached
+  | 'full2' | 'full1' // the training objective with both regularisers (SSIM, upsampled, max-normalised), second order / detached: the reference's full2 / full1
+  // The anti-collapse objectives of docs/method.md §5.1 (ours; the reference has no equivalent), second order, SSIM:
+  | 'image-proto' // the recommended setting: Prototype Loss against the class-mean images (--prototype-source image)
+  | 'proto-contrast' // + the contrastive Prototype Loss against the same image bank (λpc)
+  | 'batch-contrast' // CE + the contrastive Batch-CAM Loss (λbc)
+  | 'background' // CE + the background term (λbg)
   | 'infer' // eval-mode forward without autograd
   | 'explain-batch' | 'explain-loop'; // 64 explanations: Batch-CAM vs the per-sample loop
+
+export const BENCH_MODES: readonly BenchMode[] = ['train', 'cam2', 'cam1', 'full2', 'full1', 'image-proto', 'proto-contrast',
+  'batch-contrast', 'background', 'infer', 'explain-batch', 'explain-loop'];
 
 /** Builds the step closure of a mode on a fixed random batch (like the reference: random 1×28×28 inputs). */
 export function makeStep(model: Classifier, mode: BenchMode, layer: string, batch: number, lam = 0.1): () => void {
   const x = randn([batch, 1, 28, 28]);
   const y = randint(0, model.numClasses, [batch]);
   const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0 });
-  const bank = new PrototypeBank({ numClasses: model.numClasses, height: 28, width: 28 });
+  const camOnly = mode === 'batch-contrast' || mode === 'background';
+  const imageBank = mode === 'image-proto' || mode === 'proto-contrast';
+  // The image bank from non-negative random "training images" (the step's cost does not depend on their content).
+  const bank = imageBank
+    ? scope(() => PrototypeBank.fromImages(rand([10 * batch, 1, 28, 28]), randint(0, model.numClasses, [10 * batch]), model.numClasses))
+    : camOnly ? null : new PrototypeBank({ numClasses: model.numClasses, height: 28, width: 28 });
   const trainStep = (loss: () => Tensor): void => scope(() => {
     model.train();
     opt.zeroGrad();
     backward(loss());
     opt.step();
   });
+  const objectiveStep = (partial: Record<string, unknown>): () => void => {
+    // Exactly the training objective (trainer's code path).
+    const cfg = resolveConfig({ camLayer: layer, ...partial });
+    return () => trainStep(() => objective(model, x, y, cfg, bank, { epoch: 0, step: 0 }).loss);
+  };
   switch (mode) {
     case 'train':
       return () => trainStep(() => crossEntropy(model.forward(x), y));
@@ -38,11 +56,16 @@ export function makeStep(model: Classifier, mode: BenchMode, layer: string, batc
         return crossEntropy(logits, y).add(batchCamLoss(cams, y, 'l2', { target: 'attached' }), lam);
       });
     case 'full2':
-    case 'full1': {
-      // Exactly the training objective (trainer's code path), with both regularisers on.
-      const cfg = resolveConfig({ lambdaProto: lam, lambdaBatch: lam, camLayer: layer, camGrad: mode === 'full2' ? 'second-order' : 'detached' });
-      return () => trainStep(() => objective(model, x, y, cfg, bank, { epoch: 0, step: 0 }).loss);
-    }
+    case 'full1':
+      return objectiveStep({ lambdaProto: lam, lambdaBatch: lam, camGrad: mode === 'full2' ? 'second-order' : 'detached' });
+    case 'image-proto':
+      return objectiveStep({ lambdaProto: 1, prototypeSource: 'image' });
+    case 'proto-contrast':
+      return objectiveStep({ lambdaProto: 1, prototypeSource: 'image', lambdaProtoContrast: lam });
+    case 'batch-contrast':
+      return objectiveStep({ lambdaBatchContrast: lam });
+    case 'background':
+      return objectiveStep({ lambdaBackground: lam });
     case 'infer':
       return () => scope(() => {
         model.eval();

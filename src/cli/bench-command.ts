@@ -1,7 +1,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { formatBench, runBench } from '../bench/run-bench.js';
+import { UsageError } from '../errors.js';
+import { KNOWN_MODES, formatBench, runBench } from '../bench/run-bench.js';
+import type { BenchMode } from '../bench/training-steps.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
 
 // The idiomatic-PyTorch baseline kept in the repository (dist/src/cli/ → bench/torch_reference.py).
@@ -14,6 +16,9 @@ const FLAGS: FlagSpec[] = [
   { flag: 'threads', kind: 'int', def: 2, help: 'libtorch threads (the reference gets the same)' },
   { flag: 'rounds', kind: 'int', def: 3, help: 'round-robin rounds (2 timed steps per mode per round)' },
   { flag: 'warmup', kind: 'int', def: 2, help: 'untimed steps per mode first' },
+  { flag: 'modes', kind: 'string', def: 'all', help: `comma-separated modes to time, or all: ${KNOWN_MODES.join(',')}` },
+  { flag: 'loop-steps', kind: 'int', def: 5, help: 'timed steps of the slow per-sample explain-loop mode' },
+  { flag: 'reference-budget', kind: 'number', def: 20, help: 'seconds of timing per model for the PyTorch reference (soft)' },
   { flag: 'reference', kind: 'string', def: DEFAULT_REFERENCE, help: 'PyTorch reference script (torch_reference.py); "none" to skip' },
   { flag: 'python', kind: 'string', def: '/usr/bin/python3', help: 'Python with Debian\'s python3-torch' },
   { flag: 'peak-gflops', kind: 'number', def: null, help: 'this CPU\'s fp32 peak for the efficiency line (default: estimated)' },
@@ -27,9 +32,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
   const { flags } = parseArgs(argv, FLAGS, false);
   const ref = String(flags.reference);
+  const modeList = String(flags.modes) === 'all' ? null : String(flags.modes).split(',');
+  const unknown = (modeList ?? []).filter((m) => !(KNOWN_MODES as readonly string[]).includes(m));
+  if (unknown.length) throw new UsageError(`--modes: unknown mode(s) ${unknown.join(', ')}; expected some of ${KNOWN_MODES.join(',')} or all`);
   const { rows, info } = runBench({
     models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
-    rounds: Number(flags.rounds), warmup: Number(flags.warmup), reference: ref === 'none' ? null : ref,
+    rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: modeList as BenchMode[] | null,
+    loopSteps: Number(flags['loop-steps']), referenceBudget: Number(flags['reference-budget']), reference: ref === 'none' ? null : ref,
     python: String(flags.python), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
     log: (l) => console.log(l),
   });

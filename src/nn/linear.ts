@@ -1,4 +1,4 @@
-import { linear, zeros, type Tensor } from '../torch/index.js';
+import { linear, scope, zeros, type Tensor } from '../torch/index.js';
 import { truncNormal, uniform } from './init.js';
 import { Module } from './module.js';
 
@@ -15,7 +15,13 @@ export class Linear extends Module {
     this.bias = this.param('bias', init === 'torch' ? uniform([outFeatures], bound) : zeros([outFeatures]));
   }
 
+  /**
+   * A batch of vectors of any rank (…×in) is flattened to 2-D first: aten::linear then runs one addmm with the bias
+   * fused, where on a 4-D input it runs matmul and a separate bias pass over the output (ConvNeXt's N×H×W×C).
+   */
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    if (x.ndim <= 2) return linear(x, this.weight, this.bias);
+    const lead = x.shape.slice(0, -1);
+    return scope(() => linear(x.reshape([-1, x.shape[x.ndim - 1]!]), this.weight, this.bias).view([...lead, this.weight.shape[0]!]));
   }
 }

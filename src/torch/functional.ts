@@ -98,6 +98,11 @@ export function stack(ts: readonly Tensor[], dim = 0): Tensor {
   return op('aten::stack', ts, dim);
 }
 /** cond ? a : b, elementwise with broadcasting. */
+/** self + value·t1·t2, broadcasting all three (one fused pass; PyTorch's `torch.addcmul`). */
+export function addcmul(self: Tensor, t1: Tensor, t2: Tensor, value = 1): Tensor {
+  return op('aten::addcmul', self, t1, t2, value);
+}
+
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (typeof a === 'number' && typeof b === 'number') return op('aten::where.Scalar', cond, a, b);
   if (typeof a === 'number') return op('aten::where.ScalarSelf', cond, a, b);

@@ -1,5 +1,5 @@
 /** The typed tensor floor over libtorch: tensors, ops, autograd, memory scopes. */
-export { Tensor, callOp, op, opList, schemaOf, type TensorLike, type Dims, type Arg } from './tensor.js';
+export { Tensor, callOp, op, opList, schemaOf, type TensorLike, type Dims, type MemoryFormat, type Arg } from './tensor.js';
 export { type DType, type AnyTypedArray, dtypeSize } from './dtype.js';
 export { scope, keep, type Disposable } from './scope.js';
 export * from './creation.js';

@@ -65,6 +65,10 @@ export function opList(qualified: string, ...args: Arg[]): Tensor[] {
   return callOp(qualified, ...args) as Tensor[];
 }
 
+/** Memory layouts of a tensor (c10::MemoryFormat). */
+export type MemoryFormat = 'contiguous' | 'channels-last';
+const MEMORY_FORMATS: Record<MemoryFormat, number> = { contiguous: 0, 'channels-last': 2 };
+
 /** A dimension list argument: one dim or several. */
 export type Dims = number | readonly number[];
 const dimList = (d: Dims): number[] => (typeof d === 'number' ? [d] : [...d]);
@@ -239,7 +243,21 @@ export class Tensor implements Disposable {
   unsqueeze(dim: number): Tensor { return op('aten::unsqueeze', this, dim); }
   squeeze(dim: number): Tensor { return op('aten::squeeze.dim', this, dim); }
   expand(shape: readonly number[]): Tensor { return op('aten::expand', this, shape); }
-  contiguous(): Tensor { return op('aten::contiguous', this); }
+  /**
+   * This tensor in the given memory layout, copied only if it is not already: 'contiguous' (row-major) or
+   * 'channels-last' (a 4-D N×C×H×W tensor stored as N×H×W×C, the layout oneDNN's convolutions prefer).
+   */
+  contiguous(format: MemoryFormat = 'contiguous'): Tensor { return op('aten::contiguous', this, MEMORY_FORMATS[format]); }
+  /**
+   * Whether the tensor is stored in the given memory layout (see `contiguous`): aten::contiguous returns the tensor
+   * itself then (is_contiguous is no dispatcher op). Copies when it is not, so meant for checks, not hot loops.
+   */
+  isContiguous(format: MemoryFormat = 'contiguous'): boolean {
+    const c = this.contiguous(format);
+    const same = c.dataPtr() === this.dataPtr();
+    c.dispose();
+    return same;
+  }
   /** Elements start ≤ i < end (step) along dim; negative indices count from the end. */
   slice(dim: number, start: number | null, end: number | null = null, step = 1): Tensor {
     return op('aten::slice.Tensor', this, dim, start, end, step);
