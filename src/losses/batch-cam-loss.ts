@@ -18,6 +18,21 @@ export interface BatchCamLossOptions {
 }
 
 /**
+ * Each class's mean map in the batch and its member count, in one one-hot matmul: `maps` B×… (any trailing shape,
+ * kept), `labels` int64 B → means C×… (zero for an absent class) and counts C. Differentiable in `maps`; detach them
+ * first for a constant target.
+ */
+export function classMeanMaps(maps: Tensor, labels: Tensor, numClasses: number): { means: Tensor; counts: Tensor } {
+  return scope(() => {
+    const b = maps.shape[0]!;
+    const hot = oneHot(labels.to(maps.device), numClasses).to(maps.dtype); // B×C
+    const counts = hot.sum(0); // C
+    const means = hot.transpose(0, 1).matmul(maps.reshape([b, -1])).div(counts.clamp(1).unsqueeze(1)); // C×(…)
+    return { means: means.reshape([numClasses, ...maps.shape.slice(1)]), counts };
+  });
+}
+
+/**
  * L_batch (docs/method.md §4): M_c = mean of the batch's CAMs of class c (each sample's own CAM included); the loss is the
  * mean over samples whose class has ≥ 2 members in the batch of d(cam_i, M_{y_i}). With no such sample it is a zero
  * still connected to `cams`. Vectorised, with no host sync: through the B×B same-class matrix S (S_ij = [y_i = y_j]),
@@ -37,11 +52,9 @@ export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: Ba
     let means: Tensor;
     let counts: Tensor; // B: members of each sample's class, ≥ 1 (itself)
     if (o.numClasses !== undefined) {
-      const hot = oneHot(y, o.numClasses).to(cams.dtype); // B×C
-      const perClass = hot.sum(0); // C
-      const classMeans = hot.transpose(0, 1).matmul(src).div(perClass.clamp(1).unsqueeze(1)); // C×HW
-      means = hot.matmul(classMeans);
-      counts = hot.matmul(perClass);
+      const m = classMeanMaps(src, y, o.numClasses);
+      means = m.means.indexSelect(0, y);
+      counts = m.counts.indexSelect(0, y);
     } else {
       const same = y.unsqueeze(1).eq(y.unsqueeze(0)).to(cams.dtype); // B×B
       counts = same.sum(1);

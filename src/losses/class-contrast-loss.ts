@@ -1,4 +1,5 @@
-import { crossEntropy, oneHot, scope, where, type Tensor } from '../torch/index.js';
+import { crossEntropy, scope, where, type Tensor } from '../torch/index.js';
+import { classMeanMaps } from './batch-cam-loss.js';
 
 /** Smallest norm a flattened map is divided by (F.normalize's eps): an empty map stays the zero vector. */
 const NORM_EPS = 1e-12;
@@ -56,11 +57,8 @@ export function classContrastLoss(cams: Tensor, labels: Tensor, refs: Tensor, av
  */
 export function batchClassMeans(cams: Tensor, labels: Tensor, numClasses: number): { means: Tensor; present: Tensor; paired: Tensor } {
   return scope(() => {
-    const [b, h, w] = cams.shape as [number, number, number];
     const y = labels.to(cams.device);
-    const hot = oneHot(y, numClasses).to(cams.dtype); // B×C
-    const counts = hot.sum(0); // C
-    const means = hot.transpose(0, 1).matmul(cams.detach().reshape([b, h * w])).div(counts.clamp(1).unsqueeze(1));
-    return { means: means.reshape([numClasses, h, w]), present: counts.gt(0), paired: counts.indexSelect(0, y).ge(2) };
+    const { means, counts } = classMeanMaps(cams.detach(), y, numClasses);
+    return { means, present: counts.gt(0), paired: counts.indexSelect(0, y).ge(2) };
   });
 }

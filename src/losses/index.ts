@@ -3,6 +3,6 @@ export { type Distance, DISTANCES, parseDistance, distance, meanDistance } from 
 export { type SsimOptions, ssim, ssimMap, gaussianTaps } from './ssim.js';
 export { PrototypeBank, type PrototypeBankOptions, type PrototypeSource, PROTOTYPE_SOURCES, PROTOTYPE_STATE_KEYS } from './prototype-bank.js';
 export { prototypeLoss } from './prototype-loss.js';
-export { batchCamLoss, type BatchCamLossOptions, type BatchTarget, BATCH_TARGETS } from './batch-cam-loss.js';
+export { batchCamLoss, classMeanMaps, type BatchCamLossOptions, type BatchTarget, BATCH_TARGETS } from './batch-cam-loss.js';
 export { classContrastLoss, batchClassMeans } from './class-contrast-loss.js';
 export { backgroundLoss } from './background-loss.js';
