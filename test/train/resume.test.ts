@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
@@ -10,7 +9,7 @@ import type { StepRecord } from '../../src/train/step-log.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { NonFiniteError } from '../../src/train/non-finite.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
-import { cliPath } from '../helpers/cli.js';
+import { runTrainCli } from '../helpers/cli.js';
 
 const ARGS = ['--train-limit', '640', '--test-limit', '200', '--batch-size', '32', '--epochs', '2', '--lambda-proto', '1',
   '--lambda-batch', '0.5', '--checkpoint-every', '3', '--log-every', '4', '--seed', '5', '--quiet'];
@@ -27,35 +26,19 @@ function sameTensors(a: Map<string, T.Tensor>, b: Map<string, T.Tensor>, what: s
 const stripTiming = (h: EpochRecord[]): Omit<EpochRecord, 'seconds' | 'imagesPerSecond'>[] =>
   h.map(({ seconds: _s, imagesPerSecond: _i, ...rest }) => rest);
 
-function runCli(args: string[], killAfterMs?: number, dir?: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath(), 'train', ...args], { stdio: 'ignore' });
-    if (killAfterMs !== undefined) {
-      // Kill at a random moment once the first checkpoint exists, i.e. mid-run at a random step.
-      const poll = setInterval(() => {
-        if (existsSync(join(dir!, 'checkpoint.safetensors'))) {
-          clearInterval(poll);
-          setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        }
-      }, 20);
-      child.on('exit', () => clearInterval(poll));
-    }
-    child.on('exit', (code) => resolve(code));
-  });
-}
 
 test('a run killed with SIGKILL at a random step and resumed ends bit-identical to an uninterrupted one', async () => {
   const root = mkdtempSync(join(tmpdir(), 'batchcam-resume-'));
   const whole = join(root, 'whole');
   const broken = join(root, 'broken');
-  assert.equal(await runCli([...ARGS, '--out', whole]), 0);
+  assert.equal(await runTrainCli([...ARGS, '--out', whole]), 0);
   const delay = Math.floor(Math.random() * 1500);
-  const code = await runCli([...ARGS, '--out', broken], delay, broken);
+  const code = await runTrainCli([...ARGS, '--out', broken], delay, broken);
   const killed = code === null;
   const before = readCheckpoint(join(broken, 'checkpoint.safetensors')).position;
   assert.ok(killed, `the run was killed mid-way (exit ${code})`);
   assert.ok(before.step > 0 && before.step < 40, `it was killed between steps 1 and 40 (checkpoint at step ${before.step})`);
-  assert.equal(await runCli([...ARGS, '--out', broken, '--resume']), 0, 'resume succeeded');
+  assert.equal(await runTrainCli([...ARGS, '--out', broken, '--resume']), 0, 'resume succeeded');
   const a = loadSafetensors(join(whole, 'checkpoint.safetensors'));
   const b = loadSafetensors(join(broken, 'checkpoint.safetensors'));
   sameTensors(a.tensors, b.tensors, `checkpoint (killed=${killed} after ${delay} ms, at step ${before.step})`);

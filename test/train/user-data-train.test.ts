@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { train } from '../../src/train/trainer.js';
@@ -9,7 +9,7 @@ import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import type { StepRecord } from '../../src/train/step-log.js';
 import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/class-names.js';
-import { cliPath } from '../helpers/cli.js';
+import { cliPath, runTrainCli } from '../helpers/cli.js';
 import { tempDir } from '../data/fixtures.js';
 import { realImages, writeColourPngs } from '../data/user-data.js';
 
@@ -99,21 +99,6 @@ for (const model of ['simplecnn', 'resnet18'] as const) {
   });
 }
 
-function runCli(args: string[], killAfterMs?: number, dir?: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath(), 'train', ...args], { stdio: 'ignore' });
-    if (killAfterMs !== undefined) {
-      const poll = setInterval(() => {
-        if (existsSync(join(dir!, 'checkpoint.safetensors'))) {
-          clearInterval(poll);
-          setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        }
-      }, 20);
-      child.on('exit', () => clearInterval(poll));
-    }
-    child.on('exit', (code) => resolve(code));
-  });
-}
 
 test('a run on a folder killed with SIGKILL and resumed ends bit-identical to an uninterrupted one', { timeout: 600_000 }, async () => {
   const root = await folder;
@@ -121,13 +106,13 @@ test('a run on a folder killed with SIGKILL and resumed ends bit-identical to an
     '--lambda-proto', '1', '--lambda-batch', '0.5', '--checkpoint-every', '2', '--log-every', '4', '--seed', '5', '--quiet'];
   const whole = join(tempDir(), 'whole');
   const broken = join(tempDir(), 'broken');
-  assert.equal(await runCli([...args, '--out', whole]), 0);
-  const code = await runCli([...args, '--out', broken], Math.floor(Math.random() * 800), broken);
+  assert.equal(await runTrainCli([...args, '--out', whole]), 0);
+  const code = await runTrainCli([...args, '--out', broken], Math.floor(Math.random() * 800), broken);
   const before = readCheckpoint(join(broken, 'checkpoint.safetensors'));
   for (const t of before.tensors.values()) t.dispose();
   assert.equal(code, null, 'the run was killed mid-way');
   assert.ok(before.position.step > 0 && before.position.step < 40, `killed between steps 1 and 40 (at ${before.position.step})`);
-  assert.equal(await runCli([...args, '--out', broken, '--resume']), 0);
+  assert.equal(await runTrainCli([...args, '--out', broken, '--resume']), 0);
   for (const f of ['checkpoint.safetensors', 'model.safetensors']) {
     const a = loadSafetensors(join(whole, f));
     const b = loadSafetensors(join(broken, f));
