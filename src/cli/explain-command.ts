@@ -158,15 +158,16 @@ export async function explainCommand(argv: string[]): Promise<void> {
   const labels = indices ? items.map((it) => it.label!) : null;
   const ex: ImageExplanation[] = explainImages(model, x, items.length, height, width, labels, { layer, target, norm: cfg.camNorm, channels });
   const name = (c: number): string => classNames[c] ?? String(c);
-  const records = items.map((it, k) => {
+  const records = [];
+  for (const [k, it] of items.entries()) {
     const e = ex[k]!;
     const file = `${it.name}.png`;
-    writeFileAtomic(join(outDir, file), encodePng(explanationStrip(it.grey, e.cam, width, height, { scale, alpha })));
+    writeFileAtomic(join(outDir, file), await encodePng(explanationStrip(it.grey, e.cam, width, height, { scale, alpha })));
     const p = e.probabilities[e.pred] ?? NaN;
     console.log(`${it.source}: ${it.label !== null ? `label ${name(it.label)}, ` : ''}predicted ${name(e.pred)} (p = ${p.toFixed(3)}); ` +
       `CAM of ${name(e.target)} → ${join(outDir, file)}`);
-    return { source: it.source, index: it.index, label: it.label, pred: e.pred, target: e.target, probabilities: e.probabilities.map((v) => Number(v.toFixed(6))), file };
-  });
+    records.push({ source: it.source, index: it.index, label: it.label, pred: e.pred, target: e.target, probabilities: e.probabilities.map((v) => Number(v.toFixed(6))), file });
+  }
 
   // Several images: one overlay grid per class (by label for dataset images, by prediction for files).
   const grids: { class: number; file: string; items: number }[] = [];
@@ -180,7 +181,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
       // The class name is added where it says more than the number (Fashion-MNIST), not for digits.
       const file = `grid-${indices ? split : 'images'}-class-${c}${name(c) === String(c) ? '' : `-${safeName(name(c))}`}.png`;
       const tiles = ks.map((k) => overlayRaster(items[k]!.grey, ex[k]!.cam, width, height, alpha));
-      writeFileAtomic(join(outDir, file), encodePng(tileImages(tiles, { columns: Math.min(8, tiles.length), scale, spacing: 2 })));
+      writeFileAtomic(join(outDir, file), await encodePng(tileImages(tiles, { columns: Math.min(8, tiles.length), scale, spacing: 2 })));
       grids.push({ class: c, file, items: ks.length });
       console.log(`class ${name(c)}: grid of ${ks.length} overlay(s) → ${join(outDir, file)}`);
     }

@@ -24,7 +24,7 @@ export async function reportCommand(argv: string[]): Promise<void> {
       : `expected one directory, got ${positional.length}: ${positional.join(' ')}`);
   }
   try {
-    const r = writeReport(positional[0]!, flags.out as string | undefined, { baseline: flags.baseline as string | undefined });
+    const r = await writeReport(positional[0]!, flags.out as string | undefined, { baseline: flags.baseline as string | undefined });
     console.log(`${r.kind} report written to ${r.path} (${(r.bytes / 1024).toFixed(0)} KiB)`);
   } catch (e) {
     // The CLI prints known error kinds as one line; a directory with nothing to report is a usage problem.

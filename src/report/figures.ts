@@ -1,6 +1,6 @@
 import { camRaster, colorbar, greyRaster, overlayRaster, type Values } from './colormap.js';
 import { el, esc, figure } from './html.js';
-import { pngDataUri } from './png.js';
+import { pngSrc } from './png.js';
 import type { Evaluation, FigureSample } from './run-files.js';
 
 /** Side of a square map of `n` values (784 → 28), or null when `n` is not a square. */
@@ -17,14 +17,14 @@ function usable(v: Values | null | undefined): v is Values {
 export function greyUri(v: Values | null | undefined): string | null {
   if (!usable(v)) return null;
   const s = squareSide(v.length)!;
-  return pngDataUri(greyRaster(v, s, s));
+  return pngSrc(greyRaster(v, s, s));
 }
 
 /** A CAM in [0,1], jet-coloured, as a PNG data: URI. */
 export function camUri(v: Values | null | undefined): string | null {
   if (!usable(v)) return null;
   const s = squareSide(v.length)!;
-  return pngDataUri(camRaster(v, s, s));
+  return pngSrc(camRaster(v, s, s));
 }
 
 /** Image and CAM blended (α = 0.5) as a PNG data: URI; null unless both are present and the same size. */
@@ -32,12 +32,12 @@ export function overlayUri(image: Values | null | undefined, cam: Values | null 
   // A colour image comes as three planes (R, G, B) of the CAM's size.
   if (!usable(cam) || !image || !(image.length === cam.length || image.length === 3 * cam.length)) return null;
   const s = squareSide(cam.length)!;
-  return pngDataUri(overlayRaster(image, cam, s, s, alpha));
+  return pngSrc(overlayRaster(image, cam, s, s, alpha));
 }
 
 /** The jet legend: 0 (no attention) … 1 (most), as an inline image with labels. */
 export function legend(): string {
-  return el('p', { class: 'note' }, 'CAM colour scale: 0 ', `<img class="legend" src="${pngDataUri(colorbar(100, 1))}" alt="jet colour scale">`, ' 1');
+  return el('p', { class: 'note' }, 'CAM colour scale: 0 ', `<img class="legend" src="${pngSrc(colorbar(100, 1))}" alt="jet colour scale">`, ' 1');
 }
 
 /** A tile, or a muted placeholder when the data is absent (so the grid's columns stay aligned). */
@@ -88,7 +88,7 @@ export function classFigures(ev: Evaluation): string {
   const mis = f.misclassified ?? [];
   const misHtml = mis.length
     ? el('div', { class: 'misclassified' }, ...mis.map((s) => {
-      const img = s.rgb && s.image && squareSide(s.image.length) ? pngDataUri(greyRaster(s.rgb, squareSide(s.image.length)!, squareSide(s.image.length)!)) : greyUri(s.image);
+      const img = s.rgb && s.image && squareSide(s.image.length) ? pngSrc(greyRaster(s.rgb, squareSide(s.image.length)!, squareSide(s.image.length)!)) : greyUri(s.image);
       return el('span', { class: 'pair' }, img ? figure(img, `#${s.index ?? '?'} input`) : '', sampleTile(ev, s));
     }))
     : el('p', { class: 'note' }, 'No misclassified samples in the figures.');

@@ -1,9 +1,8 @@
 /**
- * Figures and reports: a PNG encoder/decoder, the jet colormap and CAM overlays, image grids, inline SVG charts,
+ * Figures and reports: PNG encoding (through sharp), the jet colormap and CAM overlays, image grids, inline SVG charts,
  * and the self-contained HTML report of a run or experiment directory.
  */
-export { encodePng, pngDataUri, crc32, checkRaster, type RasterImage } from './png.js';
-export { decodePng, toGrey, resizeNearest, PngError, type DecodedPng } from './png-decode.js';
+export { encodePng, pngSrc, inlinePngs, checkRaster, type RasterImage } from './png.js';
 export { jet, colorize, overlay, greyRaster, camRaster, overlayRaster, colorbar, type Values } from './colormap.js';
 export { tileImages, upscale, toRgb, type GridOptions } from './image-grid.js';
 export { lineChart, barChart, niceTicks, PALETTE, type Series, type Bar, type LineChartOptions } from './svg-chart.js';

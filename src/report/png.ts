@@ -1,4 +1,4 @@
-import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 
 /** An 8-bit raster: `channels` interleaved samples per pixel, rows top to bottom. */
 export interface RasterImage {
@@ -21,62 +21,40 @@ export function checkRaster(img: RasterImage): void {
   }
 }
 
-const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-let crcTable: Uint32Array | null = null;
-
-/** CRC-32 (ISO 3309, the polynomial PNG and zlib use) of `bytes`, continuing from `crc` when given. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = (crc ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, body: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(body, 8);
-  // The CRC covers the type and the body, not the length.
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + body.length)), 8 + body.length);
-  return out;
-}
-
-/**
- * Encodes an 8-bit grey or RGB image as a PNG (non-interlaced, filter 0 on every row, zlib via node:zlib).
- * Filter 0 keeps the encoder trivial; for 28×28 figures the size difference to adaptive filtering is negligible.
- */
-export function encodePng(img: RasterImage): Buffer {
+/** Encodes an 8-bit grey or RGB image as a PNG through sharp (libvips / libpng), grey staying one channel. */
+export async function encodePng(img: RasterImage): Promise<Buffer> {
   checkRaster(img);
   const { width, height, channels, data } = img;
-  const stride = width * channels;
-  const raw = Buffer.alloc((stride + 1) * height);
-  for (let y = 0; y < height; y++) {
-    raw[y * (stride + 1)] = 0; // filter type None
-    raw.set(data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+  return sharp(data, { raw: { width, height, channels } })
+    .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+    .png({ compressionLevel: 9, adaptiveFiltering: true })
+    .toBuffer();
+}
+
+// A placeholder carries its raster (size, channels, base64 samples), so building HTML stays a pure, synchronous
+// function of the data and only the final inlining pass encodes (sharp is asynchronous).
+const PLACEHOLDER = /batchcam-raster:(\d+):(\d+):([13]):([A-Za-z0-9+/]*={0,2})/g;
+
+/**
+ * The `src` of an image in an HTML page under construction: a placeholder that {@link inlinePngs} replaces by the
+ * PNG's `data:` URI. Every page the report writes goes through inlinePngs.
+ */
+export function pngSrc(img: RasterImage): string {
+  checkRaster(img);
+  return `batchcam-raster:${img.width}:${img.height}:${img.channels}:${Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength).toString('base64')}`;
+}
+
+/** Replaces every {@link pngSrc} placeholder in `html` by its PNG as a `data:image/png;base64,` URI (identical rasters encoded once). */
+export async function inlinePngs(html: string): Promise<string> {
+  const uris = new Map<string, Promise<string>>();
+  for (const m of html.matchAll(PLACEHOLDER)) {
+    if (uris.has(m[0])) continue;
+    const [, w, h, c, b64] = m as unknown as [string, string, string, string, string];
+    const data = new Uint8Array(Buffer.from(b64, 'base64'));
+    uris.set(m[0], encodePng({ width: Number(w), height: Number(h), channels: Number(c) as 1 | 3, data })
+      .then((png) => `data:image/png;base64,${png.toString('base64')}`));
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = channels === 1 ? 0 : 2; // colour type: grey or truecolour
-  ihdr[10] = 0; // compression: deflate
-  ihdr[11] = 0; // filter method 0
-  ihdr[12] = 0; // no interlace
-  return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+  const done = new Map<string, string>();
+  for (const [k, p] of uris) done.set(k, await p);
+  return html.replace(PLACEHOLDER, (m) => done.get(m)!);
 }
-
-/** The PNG as a `data:` URI, for self-contained HTML. */
-export function pngDataUri(img: RasterImage): string {
-  return `data:image/png;base64,${encodePng(img).toString('base64')}`;
-}
-
-export { PNG_SIGNATURE };

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.js';
+import { inlinePngs } from './png.js';
 import { experimentReport } from './experiment-report.js';
 import { readAggregate, readRun } from './run-files.js';
 import { runReport } from './run-report.js';
@@ -18,13 +19,13 @@ export interface BuiltReport {
 
 /**
  * The report of a run directory (config.json / metrics.jsonl / evaluation.json) or of an experiment directory
- * (aggregate.json, whose rows name run directories), as one self-contained HTML page.
+ * (aggregate.json, whose rows name run directories), as one self-contained HTML page (figures inlined as PNG data: URIs).
  */
-export function buildReport(dir: string, o: { baseline?: string } = {}): BuiltReport {
+export async function buildReport(dir: string, o: { baseline?: string } = {}): Promise<BuiltReport> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ReportError(`${dir} is not a directory; pass a run or experiment directory`);
   const warnings: string[] = [];
   const agg = readAggregate(dir, warnings);
-  if (agg) return { kind: 'experiment', html: experimentReport(dir, agg, warnings) };
+  if (agg) return { kind: 'experiment', html: await inlinePngs(experimentReport(dir, agg, warnings)) };
   if (!['config.json', 'metrics.jsonl', 'evaluation.json'].some((f) => existsSync(join(dir, f)))) {
     throw new ReportError(`${dir} has no aggregate.json, config.json, metrics.jsonl or evaluation.json; ` +
       'pass a directory written by `batchcam train`/`evaluate` (a run) or `batchcam experiment`');
@@ -38,13 +39,13 @@ export function buildReport(dir: string, o: { baseline?: string } = {}): BuiltRe
     }
     baseline = readRun(o.baseline);
   }
-  return { kind: 'run', html: runReport(run, baseline) };
+  return { kind: 'run', html: await inlinePngs(runReport(run, baseline)) };
 }
 
 /** Builds the report of `dir` (beside a `baseline` run's, for a run) and writes it atomically (temp file + rename) to `out` (default `<dir>/report.html`). */
-export function writeReport(dir: string, out?: string, o: { baseline?: string } = {}): { path: string; kind: BuiltReport['kind']; bytes: number } {
+export async function writeReport(dir: string, out?: string, o: { baseline?: string } = {}): Promise<{ path: string; kind: BuiltReport['kind']; bytes: number }> {
   const path = resolve(out ?? join(dir, 'report.html'));
-  const { kind, html } = buildReport(dir, o);
+  const { kind, html } = await buildReport(dir, o);
   const bytes = Buffer.from(html, 'utf8');
   writeFileAtomic(path, bytes);
   return { path, kind, bytes: bytes.length };

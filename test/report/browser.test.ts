@@ -109,7 +109,7 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
   it('renders a run report offline with all images, curves and tables', async () => {
     const s = DEFAULT_SHAPE;
     const dir = writeRun(join(tempDir(), 'run'), s);
-    const { path, kind } = writeReport(dir);
+    const { path, kind } = await writeReport(dir);
     assert.equal(kind, 'run');
     assert.equal(path, join(dir, 'report.html'));
     const html = readFileSync(path, 'utf8');
@@ -168,7 +168,7 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
   it('renders an experiment report: aggregate table with marks, side-by-side grids, decoy figures', async () => {
     const dir = writeExperiment(tempDir());
     const out = join(tempDir(), 'exp.html');
-    const { path, kind } = writeReport(dir, out);
+    const { path, kind } = await writeReport(dir, out);
     assert.equal(kind, 'experiment');
     assert.equal(path, out);
     const { page, errors, external } = await open(path);
@@ -227,9 +227,9 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
     }));
     const r = spawnSync(process.execPath, [CLI, 'experiment', '--config', grid, '--out', dir, '--quiet'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const exp = writeReport(dir);
+    const exp = await writeReport(dir);
     assert.equal(exp.kind, 'experiment');
-    const one = writeReport(join(dir, 'simplecnn', 'decoy-mnist', 'proto', 'seed0'));
+    const one = await writeReport(join(dir, 'simplecnn', 'decoy-mnist', 'proto', 'seed0'));
     assert.equal(one.kind, 'run');
     for (const path of [exp.path, one.path]) {
       const { page, errors, external } = await open(path);

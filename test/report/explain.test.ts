@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { jet } from '../../src/report/colormap.js';
 import { upscale, toRgb } from '../../src/report/image-grid.js';
 import { encodePng } from '../../src/report/png.js';
-import { decodePng } from '../../src/report/png-decode.js';
+import sharp from 'sharp';
 import { tempDir } from './fixtures.js';
 import { pillow, pillowAvailable } from './python-png.js';
 
@@ -51,9 +51,15 @@ async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; out: string
   }
 }
 
+/** A PNG file decoded by sharp: size, channels and interleaved bytes. */
+async function decodePng(path: string): Promise<{ width: number; height: number; channels: number; data: Uint8Array }> {
+  const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: info.channels, data: new Uint8Array(data) };
+}
+
 /** The CAM tile (middle of input | CAM | overlay) of a strip, as RGB bytes per 28×28 pixel. */
-function camTile(path: string): Uint8Array {
-  const png = decodePng(readFileSync(path));
+async function camTile(path: string): Promise<Uint8Array> {
+  const png = await decodePng(path);
   assert.deepEqual([png.width, png.height, png.channels], [3 * TILE + 4 * 2, TILE + 2 * 2, 3]);
   const out = new Uint8Array(784 * 3);
   for (let y = 0; y < 28; y++) {
@@ -97,7 +103,7 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
       const r = cam.batchCam(model, torch.fromArray(x, [idx.length, 1, 28, 28]), null, { target: 'pred' });
       return { cams: r.cams.toFloat32(), preds: r.logits.argmax(1).toArray() };
     });
-    idx.forEach((i, k) => {
+    for (const [k, i] of idx.entries()) {
       const item = summary.items[k];
       assert.equal(item.index, i);
       assert.equal(item.label, ds.test.classes[i]);
@@ -105,17 +111,17 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
       assert.equal(item.target, ref.preds[k]);
       assert.ok(Math.abs(item.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4);
       // The figure's CAM tile is jet of the very map batchCam gives (±1 for float rounding at colour boundaries).
-      const tile = camTile(join(out, item.file));
+      const tile = await camTile(join(out, item.file));
       for (let p = 0; p < 784; p++) {
         const want = jet(ref.cams[k * 784 + p]!);
         for (let c = 0; c < 3; c++) assert.ok(Math.abs(tile[p * 3 + c]! - want[c]!) <= 1, `image ${i} pixel ${p}`);
       }
-    });
+    }
     const labels = new Set(idx.map((i) => ds.test.classes[i]!));
     assert.equal(summary.grids.length, labels.size);
     for (const g of summary.grids) {
       assert.ok(labels.has(g.class));
-      const png = decodePng(readFileSync(join(out, g.file)));
+      const png = await decodePng(join(out, g.file));
       assert.equal(png.width, g.items * TILE + (g.items + 1) * 2);
     }
     model.dispose();
@@ -135,7 +141,7 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
       const dir = tempDir();
       const grey = { width: 28, height: 28, channels: 1 as const, data: ds.test.pixels.slice(5 * 784, 6 * 784) };
       // A grey image saved as RGB at the model's size: decoding it (sharp) recovers the dataset image exactly.
-      writeFileSync(join(dir, 'five.png'), encodePng(toRgb(grey)));
+      writeFileSync(join(dir, 'five.png'), await encodePng(toRgb(grey)));
       const out = join(tempDir(), 'ex');
       await quietly(() => mods!.cmd.explainCommand(['--checkpoint', model, '--image', join(dir, 'five.png'), '--out', out]));
       const outIdx = join(tempDir(), 'ex2');
@@ -178,14 +184,14 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
     assert.equal(existsSync(out), false);
   });
 
-  it('CLI: explains several PNG files with model.safetensors and groups grids by prediction', () => {
+  it('CLI: explains several PNG files with model.safetensors and groups grids by prediction', async () => {
     const dir = tempDir();
     const a = join(dir, 'a.png');
     const b = join(dir, 'b.png');
     const blank = { width: 28, height: 28, channels: 1 as const, data: new Uint8Array(784) };
     const bar = { ...blank, data: Uint8Array.from({ length: 784 }, (_, i) => (i % 28 >= 12 && i % 28 < 16 ? 255 : 0)) };
-    writeFileSync(a, encodePng(bar));
-    writeFileSync(b, encodePng(upscale(bar, 2)));
+    writeFileSync(a, await encodePng(bar));
+    writeFileSync(b, await encodePng(upscale(bar, 2)));
     const out = join(dir, 'out');
     const r = spawnSync(process.execPath, [CLI, 'explain', '--checkpoint', join(run, 'model.safetensors'), '--image', a, b, '--out', out], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
