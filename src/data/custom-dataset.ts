@@ -6,7 +6,7 @@ import type { DatasetSpec } from './dataset-spec.js';
 import { DataError } from './errors.js';
 import { decompressIfGzip, parseIdx } from './idx.js';
 import { decodeImage, mapLimit, probeImage, type ImageTarget } from './image-file.js';
-import { scanImageFolder } from './image-folder.js';
+import { scanImageFolder, type ScannedFolder } from './image-folder.js';
 import { findDataFile } from './sources.js';
 
 /** How a user dataset is decoded: target size and colour (null = from the images), and the folder split. */
@@ -65,22 +65,45 @@ function chooseTarget(probes: readonly { path: string; width: number; height: nu
   return [channels, first.height, first.width];
 }
 
-/** Loads an image folder (docs: README "Your own data"): scan, probe every header, decode and resize through sharp. */
-async function loadFolder(spec: string, dir: string, o: CustomDataOptions): Promise<CustomData> {
+/** An image folder scanned and every header probed: its files and the C×H×W each image is decoded to. */
+export interface ProbedFolder {
+  readonly spec: string;
+  readonly folder: ScannedFolder;
+  readonly target: ImageTarget;
+}
+
+/** Scans an image folder (docs: README "Your own data") and probes every header, choosing the decoded size. */
+export async function probeFolder(spec: string, dir: string, o: CustomDataOptions): Promise<ProbedFolder> {
   const folder = scanImageFolder(dir, { testFraction: o.testFraction ?? 0.2, seed: o.splitSeed ?? 0 });
   const paths = [...folder.train.paths, ...folder.test.paths];
   const probes = await mapLimit(paths, IN_FLIGHT, async (path) => ({ path, ...(await probeImage(path)) }));
-  const target = chooseTarget(probes, o, dir);
-  const size = target[0] * target[1] * target[2];
-  const decode = async (split: Split): Promise<CustomSplit> => {
-    const part = folder[split];
-    const pixels = new Uint8Array(part.paths.length * size);
-    await mapLimit(part.paths, IN_FLIGHT, async (path, i) => { pixels.set(await decodeImage(path, target), i * size); });
-    return { split, n: part.paths.length, pixels, labels: part.labels, sources: part.paths };
-  };
-  const train = await decode('train');
-  const test = await decode('test');
-  return { info: infoFor(spec, basename(dir), folder.classNames, target, train.n, test.n), train, test };
+  return { spec, folder, target: chooseTarget(probes, o, dir) };
+}
+
+/** The dataset description of a probed folder. */
+export function folderInfo(p: ProbedFolder): DatasetInfo {
+  return infoFor(p.spec, basename(p.folder.dir), p.folder.classNames, p.target, p.folder.train.paths.length, p.folder.test.paths.length);
+}
+
+/** Decodes one split of a probed folder into memory, resized through sharp. */
+export async function decodeFolderSplit(p: ProbedFolder, split: Split): Promise<CustomSplit> {
+  const size = p.target[0] * p.target[1] * p.target[2];
+  const part = p.folder[split];
+  const pixels = new Uint8Array(part.paths.length * size);
+  await mapLimit(part.paths, IN_FLIGHT, async (path, i) => { pixels.set(await decodeImage(path, p.target), i * size); });
+  return { split, n: part.paths.length, pixels, labels: part.labels, sources: part.paths };
+}
+
+/** Decodes both splits of a probed folder into memory. */
+export async function decodeFolder(p: ProbedFolder): Promise<CustomData> {
+  const train = await decodeFolderSplit(p, 'train');
+  const test = await decodeFolderSplit(p, 'test');
+  return { info: folderInfo(p), train, test };
+}
+
+/** Loads an image folder into memory: scan, probe every header, decode and resize through sharp. */
+async function loadFolder(spec: string, dir: string, o: CustomDataOptions): Promise<CustomData> {
+  return decodeFolder(await probeFolder(spec, dir, o));
 }
 
 const IDX_KINDS = { train: ['train-images', 'train-labels'], test: ['test-images', 'test-labels'] } as const;

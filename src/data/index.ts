@@ -1,6 +1,6 @@
 /**
- * Data layer of batchcam: verified MNIST / Fashion-MNIST loading, DecoyMNIST,
- * preprocessing, seeded shuffling and batching.
+ * Data layer of batchcam: verified MNIST / Fashion-MNIST loading, DecoyMNIST, image folders and IDX sets,
+ * preprocessing, seeded shuffling and batching (in memory, or streamed from disk by decode worker threads).
  */
 export { DataError } from './errors.js';
 export { parseIdx, readIdxFile, encodeIdx, decompressIfGzip, isGzip, type IdxData, type IdxDType, type IdxArray, type IdxExpectation } from './idx.js';
@@ -50,6 +50,12 @@ export {
 } from './decoy.js';
 export { Rng, type RngState } from './rng.js';
 export { stratifiedIndices, type StratifiedOptions } from './stratified.js';
-export { DataLoader, gatherRows, type ArrayDataset, type PlainBatch, type LoaderOptions } from './loader.js';
-export { loadDataset, type LoadOptions, type LoadedDataset, type SplitData } from './load.js';
+export { DataLoader, epochOrder, gatherRows, type ArrayDataset, type PlainBatch, type LoaderOptions } from './loader.js';
+export { loadDataset, loadTrainingData, type LoadOptions, type TrainingLoadOptions, type LoadedDataset, type SplitData } from './load.js';
+export { openBatchStream, memoryBatchStream, type BatchStream } from './batch-stream.js';
+export { StreamedLoader, type StreamOptions } from './streamed-loader.js';
+export { DecodePool, defaultDecodeWorkers } from './decode-pool.js';
+export {
+  STREAM_MODES, STREAM_AUTO_BYTES, inMemoryBytes, isStreamed, type StreamMode, type StreamedSplit, type StreamedDataset, type TrainingData,
+} from './streamed-split.js';
 export { toTensorBatch, tensorBatches, imagesToTensor, labelsToTensor, masksToTensor, type TensorBatch } from './batch.js';

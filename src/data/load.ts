@@ -1,10 +1,12 @@
 import { datasetInfo, type DatasetInfo, type DatasetName, type Split } from './datasets.js';
 import { addDecoy, type DecoyInfo } from './decoy.js';
 import { gatherRows, type ArrayDataset } from './loader.js';
-import { labelsToInt64, pixelStats, standardiseInPlace, toUnitFloat, type Normalisation } from './preprocess.js';
+import { labelsToInt64, pixelStats, standardiseInPlace, statsFromHistogram, toUnitFloat, type Normalisation } from './preprocess.js';
 import { loadRawSplit, type LoadedFile, type RawLoadOptions } from './raw.js';
 import { stratifiedIndices } from './stratified.js';
-import { loadCustomData, type CustomDataOptions } from './custom-dataset.js';
+import { decodeFolder, decodeFolderSplit, folderInfo, loadCustomData, probeFolder, type CustomDataOptions } from './custom-dataset.js';
+import { DecodePool } from './decode-pool.js';
+import { inMemoryBytes, STREAM_AUTO_BYTES, type StreamedDataset, type StreamMode, type TrainingData } from './streamed-split.js';
 import { datasetSpecProblem, parseDatasetSpec } from './dataset-spec.js';
 import { DataError } from './errors.js';
 
@@ -159,4 +161,74 @@ export async function loadDataset(name: DatasetName | string, options: LoadOptio
     }),
   ) as [PreparedSplit, PreparedSplit];
   return finishDataset(info, train, test, options);
+}
+
+/** Options of {@link loadTrainingData}: {@link LoadOptions} plus whether the training split streams. */
+export interface TrainingLoadOptions extends LoadOptions {
+  /** 'on': stream a folder: dataset's training split from disk; 'off': hold it in memory; 'auto' (default): stream above STREAM_AUTO_BYTES. */
+  readonly stream?: StreamMode;
+  /** Decode workers of the statistics pass (standardising a streamed split). */
+  readonly decodeWorkers?: number;
+}
+
+// Images per request of the statistics pass, and requests in flight.
+const STATS_CHUNK = 64;
+
+/** Pixel mean/std of a streamed split's files, from their histogram (as pixelStats), decoded by worker threads. */
+async function streamedStats(paths: readonly string[], target: readonly [number, number, number], workers?: number): Promise<Normalisation> {
+  const pool = new DecodePool(workers);
+  try {
+    const chunks: string[][] = [];
+    for (let s = 0; s < paths.length; s += STATS_CHUNK) chunks.push(paths.slice(s, s + STATS_CHUNK));
+    const parts = await Promise.all(chunks.map((c) => pool.histogram(c, target)));
+    const hist = new Float64Array(256);
+    for (const h of parts) for (let k = 0; k < 256; k++) hist[k]! += h[k]!;
+    return statsFromHistogram(hist);
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Loads the data of a training run: as {@link loadDataset}, except that a `folder:` dataset's training split may
+ * stream from disk (`stream`: 'on', or 'auto' when its decoded pixels would exceed STREAM_AUTO_BYTES): then only
+ * its file list and labels are held and a StreamedLoader decodes each batch in worker threads. The test split is
+ * held in memory either way. Built-in and `idx:` sets are always held in memory (their files are read whole).
+ */
+export async function loadTrainingData(name: DatasetName | string, options: TrainingLoadOptions = {}): Promise<TrainingData> {
+  const mode = options.stream ?? 'auto';
+  const problem = datasetSpecProblem(name);
+  if (problem) throw new DataError(problem);
+  const spec = parseDatasetSpec(name);
+  if (mode === 'off' || spec.kind !== 'folder') return loadDataset(name, options);
+  const probed = await probeFolder(name, spec.dir, options);
+  const train = probed.folder.train;
+  const n = train.paths.length;
+  const limit = options.trainLimit;
+  const all = limit === undefined || limit >= n;
+  const info = folderInfo(probed);
+  if (mode === 'auto' && inMemoryBytes(all ? n : limit, probed.target) <= STREAM_AUTO_BYTES) {
+    const custom = await decodeFolder(probed);
+    return finishDataset(custom.info, custom.train, custom.test, options);
+  }
+  // The statistics are of the full training split, as the in-memory path computes them.
+  const trainStats = options.standardise ? await streamedStats(train.paths, probed.target, options.decodeWorkers) : undefined;
+  const normalisation = options.standardise ? trainStats : undefined;
+  const seed = options.subsetSeed ?? 0;
+  const sourceIndices = all
+    ? Int32Array.from({ length: n }, (_, i) => i)
+    : stratifiedIndices(train.labels, limit, { numClasses: info.numClasses, seed });
+  const classes = all ? train.labels : gatherRows(train.labels, sourceIndices, 1);
+  const test = await decodeFolderSplit(probed, 'test');
+  const data: StreamedDataset = {
+    info,
+    train: {
+      streamed: true, split: 'train', n: sourceIndices.length, imageShape: info.imageShape, labels: labelsToInt64(classes), classes,
+      sourceIndices, sources: Array.from(sourceIndices, (i) => train.paths[i]!), normalisation: normalisation ?? null,
+    },
+    test: finishSplit(info, test, options.testLimit, normalisation, seed),
+    trainStats,
+    normalisation,
+  };
+  return data;
 }

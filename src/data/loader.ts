@@ -61,6 +61,15 @@ export function gatherRows<T extends Float32Array | Uint8Array | BigInt64Array |
 }
 
 /**
+ * The sample order of `epoch` over `n` samples: with `shuffle`, a seeded permutation that is a pure function of
+ * (seed, epoch); without it, 0..n−1. Shared by the in-memory and the streamed loaders, so both see the same batches.
+ */
+export function epochOrder(n: number, shuffle: boolean, seed: number, epoch: number): Int32Array {
+  if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`DataLoader: expected a non-negative integer epoch, found ${epoch}`);
+  return shuffle ? Rng.derive(seed, SHUFFLE_STREAM, epoch).permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/**
  * Splits a dataset into batches. With `shuffle`, epoch e's order is a pure
  * function of (seed, e), so a run resumed at (epoch, batch) sees exactly the
  * batches it would have seen; without it, the order is the dataset's.
@@ -95,11 +104,8 @@ export class DataLoader {
 
   /** The sample order of `epoch` (0-based): a permutation when shuffling, else 0..n−1. */
   order(epoch: number): Int32Array {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`DataLoader: expected a non-negative integer epoch, found ${epoch}`);
     if (this.cached?.epoch === epoch) return this.cached.order;
-    const order = this.shuffle
-      ? Rng.derive(this.seed, SHUFFLE_STREAM, epoch).permutation(this.data.n)
-      : Int32Array.from({ length: this.data.n }, (_, i) => i);
+    const order = epochOrder(this.data.n, this.shuffle, this.seed, epoch);
     this.cached = { epoch, order };
     return order;
   }

@@ -21,12 +21,19 @@ export function toUnitFloat(pixels: Uint8Array): Float32Array {
 export function pixelStats(pixels: Uint8Array): Normalisation {
   const hist = new Float64Array(256);
   for (let i = 0; i < pixels.length; i++) hist[pixels[i]!]!++;
+  return statsFromHistogram(hist);
+}
+
+/** Mean and population standard deviation, in [0, 1] units, of the pixels a 256-bin histogram counts. */
+export function statsFromHistogram(hist: Float64Array): Normalisation {
+  let total = 0;
+  for (let k = 0; k < 256; k++) total += hist[k]!;
   let sum = 0;
   for (let k = 0; k < 256; k++) sum += hist[k]! * (k / 255);
-  const mean = sum / pixels.length;
+  const mean = sum / total;
   let sq = 0;
   for (let k = 0; k < 256; k++) sq += hist[k]! * (k / 255 - mean) ** 2;
-  return { mean, std: Math.sqrt(sq / pixels.length) };
+  return { mean, std: Math.sqrt(sq / total) };
 }
 
 /** Standardises in place: x ← (x − mean) / std. Returns `values`. */

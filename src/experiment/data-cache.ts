@@ -1,12 +1,11 @@
-import type { LoadedDataset } from '../data/load.js';
-
 /** Datasets reused across consecutive runs with the same data options (loading MNIST again per run is wasted time). */
 export class DataCache {
-  #entries = new Map<string, LoadedDataset>();
+  #entries = new Map<string, unknown>();
 
-  async get(key: unknown, load: () => Promise<LoadedDataset>): Promise<LoadedDataset> {
+  /** The dataset under `key` (JSON-compared), loaded by `load` the first time; a key always holds one kind of data. */
+  async get<T>(key: unknown, load: () => Promise<T>): Promise<T> {
     const k = JSON.stringify(key);
-    let d = this.#entries.get(k);
+    let d = this.#entries.get(k) as T | undefined;
     if (!d) {
       // Two entries at most (the training view and the evaluation view of one dataset): memory stays bounded.
       if (this.#entries.size >= 2) this.#entries.clear();

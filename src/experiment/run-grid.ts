@@ -96,7 +96,8 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       const resume = existsSync(join(dir, 'checkpoint.safetensors'));
       log(`${tag}: ${resume ? 'resuming from its checkpoint' : 'training'}`);
       try {
-        const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir], () => loadConfigData(cfg));
+        const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir, cfg.stream, cfg.prototypeSource === 'image'],
+          () => loadConfigData(cfg));
         const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data, signal: o.signal });
         // Training time summed over epochs (and so over resumed invocations), not this call's wall clock.
         trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);

@@ -37,7 +37,7 @@ export interface DataRecord {
 }
 
 /** The data record of a loaded dataset. */
-export function dataRecord(data: LoadedDataset): DataRecord {
+export function dataRecord(data: Pick<LoadedDataset, 'info' | 'normalisation'>): DataRecord {
   const [c, h, w] = data.info.imageShape;
   return {
     dataset: data.info.name, imageShape: [c, h, w], classNames: [...data.info.classNames],

@@ -1,6 +1,7 @@
 import { OptionError, optionDefaults, resolveOptions, type OptionSpec, type OptionValues } from '../config/option-spec.js';
 import { canonicalDatasetSpec, datasetSpecProblem, DATASET_SPEC_SYNTAX, parseImageSize } from '../data/dataset-spec.js';
 import type { CustomDataOptions } from '../data/custom-dataset.js';
+import { STREAM_MODES } from '../data/streamed-split.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
@@ -21,6 +22,7 @@ export const TRAIN_OPTIONS = [
   { key: 'dataset', flag: 'dataset', kind: 'string', def: 'mnist', help: `training/test data: ${DATASET_SPEC_SYNTAX} (folder: image folders, idx: MNIST-format IDX files; README "Your own data")` },
   { key: 'imageSize', flag: 'image-size', kind: 'string', def: null, nullable: true, help: 'H or HxW (each ≥ 16) to resize folder:/idx: images to (default: their own size when all agree)' },
   { key: 'channels', flag: 'channels', kind: 'int', def: null, min: 1, max: 3, nullable: true, help: '1 (grey) or 3 (RGB) for folder:/idx: images (default: 3 if any image has colour, else 1)' },
+  { key: 'stream', flag: 'stream', kind: STREAM_MODES, def: 'auto', help: 'folder: training images decoded per batch by worker threads (on), held in memory (off), or on above 1 GiB decoded (auto)' },
   { key: 'testFraction', flag: 'test-fraction', kind: 'number', def: 0.2, min: 0.01, max: 0.9, help: 'share of each class held out for testing when folder:DIR has no train/ and test/ (seeded split, seed 0)' },
   { key: 'epochs', flag: 'epochs', kind: 'int', def: 1, min: 1, help: 'passes over the training split' },
   { key: 'batchSize', flag: 'batch-size', kind: 'int', def: 32, min: 1, max: 65536, help: 'images per step' },
@@ -107,6 +109,12 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
   const builtin = !c.dataset.includes(':');
   if (builtin && (c.imageSize !== null || c.channels !== null)) {
     throw new OptionError(`--image-size / --channels apply to folder:DIR and idx:DIR datasets; ${c.dataset} is always 1×28×28`);
+  }
+  if (c.stream === 'on' && !c.dataset.startsWith('folder:')) {
+    throw new OptionError(`--stream on streams folder:DIR datasets; ${c.dataset} is always held in memory (drop --stream)`);
+  }
+  if (c.stream === 'on' && c.prototypeSource === 'image') {
+    throw new OptionError('--prototype-source image averages every training image up front, which needs them in memory; use --stream off (or auto)');
   }
   if (c.device !== 'cpu' && !/^cuda(:\d+)?$/.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
   if (c.camWarmupEpochs >= c.epochs && camLossesOn(c)) {

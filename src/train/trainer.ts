@@ -9,7 +9,9 @@ import { SGD } from '../nn/sgd.js';
 import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
 import { DataLoader } from '../data/loader.js';
-import { loadDataset, type LoadedDataset } from '../data/load.js';
+import { loadTrainingData, type LoadedDataset } from '../data/load.js';
+import { openBatchStream, type BatchStream } from '../data/batch-stream.js';
+import { isStreamed, type TrainingData } from '../data/streamed-split.js';
 import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
 import { InterruptedError, RunDirError } from '../errors.js';
@@ -43,7 +45,7 @@ export interface TrainOptions {
   /** No progress output. */
   quiet?: boolean;
   /** An already loaded dataset to reuse (must match config.dataset and limits). */
-  data?: LoadedDataset;
+  data?: TrainingData;
   /**
    * Stop request (see `interruptSignal` in ./interrupt.ts for SIGINT/SIGTERM): once aborted, the current step
    * finishes, a checkpoint is written and train() throws InterruptedError saying how to resume.
@@ -58,15 +60,19 @@ export interface TrainResult {
   bank: PrototypeBank | null;
   history: EpochRecord[];
   paths: RunPaths;
-  data: LoadedDataset;
+  data: TrainingData;
   position: Position;
 }
 
-/** Loads the dataset a config names. */
-export async function loadConfigData(cfg: TrainConfig): Promise<LoadedDataset> {
-  return loadDataset(cfg.dataset, {
+/**
+ * Loads the dataset a config names; a folder: training split streams from disk per `--stream` (image prototypes
+ * need every training image up front, so `auto` keeps them in memory then).
+ */
+export async function loadConfigData(cfg: TrainConfig): Promise<TrainingData> {
+  return loadTrainingData(cfg.dataset, {
     dataDir: cfg.dataDir ?? undefined, trainLimit: cfg.trainLimit ?? undefined, testLimit: cfg.testLimit ?? undefined,
     standardise: cfg.standardize, ...customDataOptions(cfg),
+    stream: cfg.prototypeSource === 'image' && cfg.stream === 'auto' ? 'off' : cfg.stream,
   });
 }
 
@@ -77,7 +83,7 @@ function makeOptimizer(cfg: TrainConfig, model: Classifier): Optimizer {
 }
 
 /** Test accuracy and mean CE in eval mode, in a stable order. */
-export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSize = 256): { accuracy: number; loss: number } {
+export function evaluateAccuracy(model: Classifier, data: Pick<LoadedDataset, 'test'>, batchSize = 256): { accuracy: number; loss: number } {
   const loader = new DataLoader(data.test, { batchSize });
   let correct = 0;
   let loss = 0;
@@ -104,7 +110,7 @@ function checkDevice(cfg: TrainConfig): void {
 }
 
 /** The seeded model of `cfg`, checked to have the requested --cam-layer. */
-function buildModel(cfg: TrainConfig, data: LoadedDataset): Classifier {
+function buildModel(cfg: TrainConfig, data: TrainingData): Classifier {
   manualSeed(cfg.seed);
   const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath, inputShape: data.info.imageShape });
   if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
@@ -119,11 +125,11 @@ function buildModel(cfg: TrainConfig, data: LoadedDataset): Classifier {
 interface Session {
   cfg: TrainConfig;
   paths: RunPaths;
-  data: LoadedDataset;
+  data: TrainingData;
   model: Classifier;
   optimizer: Optimizer;
   bank: PrototypeBank | null;
-  loader: DataLoader;
+  loader: BatchStream;
   schedule: CosineSchedule;
   position: Position;
   history: EpochRecord[];
@@ -159,12 +165,15 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
       source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
     }) : null;
     if (bank && cfg.prototypeSource === 'image') {
+      if (isStreamed(data)) throw new OptionError('--prototype-source image needs the training images in memory; use --stream off');
       const b = bank;
+      const train = data.train;
       // From the raw pixels (in [0,1]), whatever the input standardisation.
       scope(() => b.initFromImages(
-        imagesToTensor(toUnitFloat(data.train.pixels), data.train.n, data.train.imageShape), labelsToTensor(data.train.labels)));
+        imagesToTensor(toUnitFloat(train.pixels), train.n, train.imageShape), labelsToTensor(train.labels)));
     }
-    const loader = new DataLoader(data.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed });
+    // Opening starts nothing: a streamed loader's worker threads start with the first batch.
+    const loader = openBatchStream(data.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed });
     const totalSteps = cfg.epochs * loader.numBatches;
     const schedule = new CosineSchedule({ baseLr: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, totalSteps), totalSteps, minLr: cfg.minLr });
     let position: Position = { epoch: 0, batch: 0, step: 0, sums: emptySums(), window: emptySums() };
@@ -228,6 +237,8 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     session?.bank?.dispose();
     throw undoReplacement(e, replacement, o.outDir);
   } finally {
+    // Decode worker threads end with the run, however it ends.
+    await session?.loader.close();
     lock.release();
   }
 }
@@ -273,7 +284,7 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
   while (pos.epoch < cfg.epochs) {
     const progress = new Progress(`epoch ${pos.epoch + 1}/${cfg.epochs}`, data.train.n, 'img', process.stderr, o.quiet);
     let t0 = performance.now();
-    for (const plain of loader.batches(pos.epoch, pos.batch)) {
+    for await (const plain of loader.batches(pos.epoch, pos.batch)) {
       if (o.maxSteps !== undefined && stepsThisRun >= o.maxSteps) {
         checkpoint();
         return result();

@@ -1,0 +1,55 @@
+import { parentPort } from 'node:worker_threads';
+import { decodeImage, mapLimit, type ImageTarget } from './image-file.js';
+import { standardiseInPlace, toUnitFloat, type Normalisation } from './preprocess.js';
+
+/**
+ * A decode worker of {@link DecodePool}: decodes a batch of image files through sharp and hands back the batch as
+ * the in-memory path would hold it (uint8 C×H×W → [0, 1] → optionally standardised, the very same functions), or
+ * the histogram of its uint8 pixels (for the training statistics). Touches no libtorch.
+ */
+
+/** A request: which files, at which size, into what. */
+export interface DecodeRequest {
+  readonly id: number;
+  readonly paths: readonly string[];
+  readonly target: ImageTarget;
+  readonly normalisation: Normalisation | null;
+  /** 'images': n×C×H×W float32; 'histogram': 256 counts of the uint8 pixels. */
+  readonly output: 'images' | 'histogram';
+}
+
+/** The answer to one request: exactly one of `images`, `histogram`, `error`. */
+export interface DecodeReply {
+  readonly id: number;
+  readonly images?: Float32Array;
+  readonly histogram?: Float64Array;
+  /** The DataError message, which names the file. */
+  readonly error?: string;
+}
+
+// Images of one batch decoded at once; sharp runs each on libuv's thread pool.
+const IN_FLIGHT = 4;
+
+async function handle(req: DecodeRequest): Promise<DecodeReply> {
+  const size = req.target[0] * req.target[1] * req.target[2];
+  const pixels = new Uint8Array(req.paths.length * size);
+  await mapLimit(req.paths, IN_FLIGHT, async (path, i) => { pixels.set(await decodeImage(path, req.target), i * size); });
+  if (req.output === 'histogram') {
+    const histogram = new Float64Array(256);
+    for (let i = 0; i < pixels.length; i++) histogram[pixels[i]!]!++;
+    return { id: req.id, histogram };
+  }
+  const images = toUnitFloat(pixels);
+  if (req.normalisation) standardiseInPlace(images, req.normalisation);
+  return { id: req.id, images };
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (req: DecodeRequest) => {
+    handle(req).then(
+      (reply) => port.postMessage(reply, [(reply.images ?? reply.histogram)!.buffer as ArrayBuffer]),
+      (e: unknown) => port.postMessage({ id: req.id, error: (e as Error).message } satisfies DecodeReply),
+    );
+  });
+}
