@@ -61,8 +61,8 @@ function plan(model: string): [BenchMode, string, string | null][] {
 /** The models torch_reference.py has. */
 const REFERENCE_MODELS = ['simplecnn', 'resnet18', 'convnextv2-atto'];
 
-/** The modes the bench knows, for --modes. */
-export const KNOWN_MODES = BENCH_MODES;
+/** The modes the bench knows, for --modes: the training-step modes, and 'loader' (src/bench/loader-bench.ts). */
+export const KNOWN_MODES: readonly (BenchMode | 'loader')[] = [...BENCH_MODES, 'loader'];
 
 interface TorchResult { model: string; spec: string; images_per_s: number; overhead_vs_train?: number | null }
 

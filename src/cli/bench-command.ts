@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { UsageError } from '../errors.js';
 import { KNOWN_MODES, formatBench, runBench } from '../bench/run-bench.js';
+import { benchLoader, formatLoaderBench, type LoaderBenchResult } from '../bench/loader-bench.js';
 import type { BenchMode } from '../bench/training-steps.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
 
@@ -22,6 +23,9 @@ const FLAGS: FlagSpec[] = [
   { flag: 'reference', kind: 'string', def: DEFAULT_REFERENCE, help: 'PyTorch reference script (torch_reference.py); "none" to skip' },
   { flag: 'python', kind: 'string', def: '/usr/bin/python3', help: 'Python with Debian\'s python3-torch' },
   { flag: 'peak-gflops', kind: 'number', def: null, help: 'this CPU\'s fp32 peak for the efficiency line (default: estimated)' },
+  { flag: 'loader-images', kind: 'int', def: 2048, help: 'loader mode: RGB PNGs in the generated folder' },
+  { flag: 'loader-size', kind: 'int', def: 64, help: 'loader mode: side of the PNGs (and of the ResNet18 input it is compared with)' },
+  { flag: 'loader-workers', kind: 'int', def: null, help: 'loader mode: decode worker threads (default: one per core but one, at most 4)' },
   { flag: 'json', kind: 'string', def: 'bench.json', help: 'where to write the results' },
 ];
 
@@ -35,14 +39,27 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const modeList = String(flags.modes) === 'all' ? null : String(flags.modes).split(',');
   const unknown = (modeList ?? []).filter((m) => !(KNOWN_MODES as readonly string[]).includes(m));
   if (unknown.length) throw new UsageError(`--modes: unknown mode(s) ${unknown.join(', ')}; expected some of ${KNOWN_MODES.join(',')} or all`);
-  const { rows, info } = runBench({
+  const stepModes = modeList === null ? null : modeList.filter((m) => m !== 'loader');
+  const withLoader = modeList === null || modeList.includes('loader');
+  const { rows, info } = stepModes !== null && stepModes.length === 0 ? { rows: [], info: {} } : runBench({
     models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
-    rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: modeList as BenchMode[] | null,
+    rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: stepModes as BenchMode[] | null,
     loopSteps: Number(flags['loop-steps']), referenceBudget: Number(flags['reference-budget']), reference: ref === 'none' ? null : ref,
     python: String(flags.python), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
     log: (l) => console.log(l),
   });
-  console.log(formatBench(rows, info));
-  writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ info, rows }, null, 2) + '\n'));
+  if (rows.length) console.log(formatBench(rows, info));
+  let loader: LoaderBenchResult | null = null;
+  if (withLoader) {
+    const size = Number(flags['loader-size']);
+    if (!(size >= 16 && size <= 1024)) throw new UsageError(`--loader-size: got ${size}, expected 16…1024`);
+    loader = await benchLoader({
+      images: Number(flags['loader-images']), size, batch: Number(flags.batch), threads: Number(flags.threads),
+      rounds: Math.max(2, Number(flags.rounds)), log: (l) => console.log(l),
+      ...(typeof flags['loader-workers'] === 'number' ? { workers: flags['loader-workers'] } : {}),
+    });
+    console.log(formatLoaderBench(loader));
+  }
+  writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ info, rows, ...(loader ? { loader } : {}) }, null, 2) + '\n'));
   console.log(`# results written to ${String(flags.json)}`);
 }

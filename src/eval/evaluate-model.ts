@@ -204,6 +204,8 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
     const sampleData = { pixels: test.pixels, channels: test.imageShape[0], labels: test.classes, preds, sourceIndices: test.sourceIndices, cams: pass.cams };
     const figures: Figures = {
       classNames: [...data.info.classNames],
+      height: test.imageShape[1],
+      width: test.imageShape[2],
       meanImages: mapRows(meanImages, classRows),
       meanCams: camRows.map((r, c) => (present[c] ? r : null)),
       bankPrototypes,

@@ -22,6 +22,9 @@ export interface FigureSample {
 /** What the report draws, as plain arrays (each map H·W numbers, rounded to 1e-4). */
 export interface Figures {
   classNames: string[];
+  /** Height and width of every map below (images, CAMs, prototypes): H·W numbers each, row-major. */
+  height: number;
+  width: number;
   /** Per class: the mean training image scaled to [0,1] by its max (the reconstruction reference). */
   meanImages: number[][];
   /** Per class: the mean evaluation CAM of the class's test images ("prototype CAM"); null for an absent class. */

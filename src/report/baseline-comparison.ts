@@ -1,4 +1,4 @@
-import { camUri, figureClassCount, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
+import { camUri, figureClassCount, figureSize, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
 import { el, esc, fmt, pct, table } from './html.js';
 import type { Evaluation } from './run-files.js';
 
@@ -31,9 +31,9 @@ export function baselineComparison(run: Evaluation, baseline: Evaluation, names:
     };
     figRows.push(el('tr', { 'data-class': c },
       el('td', {}, esc(run.figures?.classNames?.[c] ?? String(c))),
-      el('td', {}, tileOrGap(greyUri(run.figures?.meanImages?.[c] ?? baseline.figures?.meanImages?.[c]), 'mean')),
-      el('td', {}, tileOrGap(camUri(baseline.figures?.meanCams?.[c]), 'baseline')),
-      el('td', {}, tileOrGap(camUri(run.figures?.meanCams?.[c]), 'this run')),
+      el('td', {}, tileOrGap(greyUri(run.figures?.meanImages?.[c] ?? baseline.figures?.meanImages?.[c], figureSize(run) ?? figureSize(baseline)), 'mean')),
+      el('td', {}, tileOrGap(camUri(baseline.figures?.meanCams?.[c], figureSize(baseline)), 'baseline')),
+      el('td', {}, tileOrGap(camUri(run.figures?.meanCams?.[c], figureSize(run)), 'this run')),
       el('td', { class: 'imgs' }, samples(baseline)),
       el('td', { class: 'imgs' }, samples(run))));
   }

@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import { AGGREGATE_METRICS, BASELINE_SETTING } from '../eval/aggregate.js';
-import { camUri, figureClassCount, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
+import { camUri, figureClassCount, figureSize, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
 import { el, esc, fmt, page } from './html.js';
 import {
   readRun, readSteps, resolveRunDir, type Aggregate, type AggregateMetricInfo, type AggregateRow, type MeanStd, type RunFiles, type TTest,
@@ -130,13 +130,13 @@ function sideBySide(runs: readonly SettingRun[]): string {
   const body: string[] = [];
   for (let c = 0; c < C; c++) {
     const meanImage = withFig.map((r) => r.run!.evaluation!.figures!.meanImages?.[c]).find((m) => m) ?? null;
-    body.push(el('tr', { 'data-class': c }, el('td', {}, esc(names[c] ?? String(c))), el('td', {}, tileOrGap(greyUri(meanImage), 'mean')),
+    body.push(el('tr', { 'data-class': c }, el('td', {}, esc(names[c] ?? String(c))), el('td', {}, tileOrGap(greyUri(meanImage, figureSize(ref.evaluation)), 'mean')),
       ...runs.map((r) => {
         const ev = r.run?.evaluation;
         const f = ev?.figures;
         if (!ev || !f) return el('td', {}, el('span', { class: 'note' }, 'no evaluation'));
         const sample = f.samples?.find((s) => s.label === c);
-        return el('td', { class: 'imgs' }, tileOrGap(camUri(f.meanCams?.[c]), 'mean CAM'), sample ? sampleTile(ev, sample) : '');
+        return el('td', { class: 'imgs' }, tileOrGap(camUri(f.meanCams?.[c], figureSize(ev)), 'mean CAM'), sample ? sampleTile(ev, sample) : '');
       })));
   }
   return legend() + el('table', { class: 'side-by-side figs' }, el('thead', {}, header), el('tbody', {}, ...body));

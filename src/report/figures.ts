@@ -9,30 +9,49 @@ export function squareSide(n: number): number | null {
   return s > 0 && s * s === n ? s : null;
 }
 
-function usable(v: Values | null | undefined): v is Values {
-  return !!v && v.length > 0 && squareSide(v.length) !== null;
+/** Height and width of the figure maps. */
+export interface MapSize {
+  readonly height: number;
+  readonly width: number;
 }
 
-/** A grey map in [0,1] as a PNG data: URI; null when it is missing or not square. */
-export function greyUri(v: Values | null | undefined): string | null {
-  if (!usable(v)) return null;
-  const s = squareSide(v.length)!;
-  return pngSrc(greyRaster(v, s, s));
+/** The map size an evaluation's figures record (H×W, any aspect); null for files from before it was recorded (square maps). */
+export function figureSize(ev: Evaluation | null | undefined): MapSize | null {
+  const h = ev?.figures?.height;
+  const w = ev?.figures?.width;
+  return typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0 ? { height: h, width: w } : null;
 }
 
-/** A CAM in [0,1], jet-coloured, as a PNG data: URI. */
-export function camUri(v: Values | null | undefined): string | null {
-  if (!usable(v)) return null;
-  const s = squareSide(v.length)!;
-  return pngSrc(camRaster(v, s, s));
+/** H×W of a map of `n` values: `size` when it fits, else a square side; null when neither fits. */
+function dims(n: number, size: MapSize | null | undefined): [number, number] | null {
+  if (size && size.height * size.width === n) return [size.height, size.width];
+  const s = squareSide(n);
+  return s ? [s, s] : null;
 }
 
-/** Image and CAM blended (α = 0.5) as a PNG data: URI; null unless both are present and the same size. */
-export function overlayUri(image: Values | null | undefined, cam: Values | null | undefined, alpha = 0.5): string | null {
-  // A colour image comes as three planes (R, G, B) of the CAM's size.
-  if (!usable(cam) || !image || !(image.length === cam.length || image.length === 3 * cam.length)) return null;
-  const s = squareSide(cam.length)!;
-  return pngSrc(overlayRaster(image, cam, s, s, alpha));
+/** A grey map in [0,1] as a PNG `src`; null when it is missing or of no known size. */
+export function greyUri(v: Values | null | undefined, size?: MapSize | null): string | null {
+  const d = v && v.length > 0 ? dims(v.length, size) : null;
+  return d ? pngSrc(greyRaster(v!, d[1], d[0])) : null;
+}
+
+/** A CAM in [0,1], jet-coloured, as a PNG `src`. */
+export function camUri(v: Values | null | undefined, size?: MapSize | null): string | null {
+  const d = v && v.length > 0 ? dims(v.length, size) : null;
+  return d ? pngSrc(camRaster(v!, d[1], d[0])) : null;
+}
+
+/** A colour image (R, G, B planes) as a PNG `src`; null when it is missing or of no known size. */
+export function rgbUri(rgb: Values | null | undefined, size?: MapSize | null): string | null {
+  const d = rgb && rgb.length > 0 && rgb.length % 3 === 0 ? dims(rgb.length / 3, size) : null;
+  return d ? pngSrc(greyRaster(rgb!, d[1], d[0])) : null;
+}
+
+/** Image (grey, or R, G, B planes) and CAM blended (α = 0.5) as a PNG `src`; null unless both are present and of one size. */
+export function overlayUri(image: Values | null | undefined, cam: Values | null | undefined, alpha = 0.5, size?: MapSize | null): string | null {
+  const d = cam && cam.length > 0 ? dims(cam.length, size) : null;
+  if (!d || !image || !(image.length === cam!.length || image.length === 3 * cam!.length)) return null;
+  return pngSrc(overlayRaster(image, cam!, d[1], d[0], alpha));
 }
 
 /** The jet legend: 0 (no attention) … 1 (most), as an inline image with labels. */
@@ -55,7 +74,7 @@ export function sampleTile(ev: Evaluation, s: FigureSample): string {
   const wrong = s.pred !== undefined && s.label !== undefined && s.pred !== s.label;
   const cap = wrong ? `#${s.index ?? '?'}: ${className(ev, s.label)} → ${className(ev, s.pred)}` : `#${s.index ?? '?'}`;
   const title = `test index ${s.index ?? '?'}: label ${className(ev, s.label)}, predicted ${className(ev, s.pred)}`;
-  return tileOrGap(overlayUri(s.rgb ?? s.image, s.cam), cap, title);
+  return tileOrGap(overlayUri(s.rgb ?? s.image, s.cam, 0.5, figureSize(ev)), cap, title);
 }
 
 /** Number of classes the figures cover. */
@@ -73,6 +92,7 @@ export function classFigures(ev: Evaluation): string {
   if (!f) return el('p', { class: 'note' }, 'evaluation.json has no figures.');
   const C = figureClassCount(ev);
   const bank = f.bankPrototypes && f.bankPrototypes.length ? f.bankPrototypes : null;
+  const size = figureSize(ev);
   const samples = f.samples ?? [];
   const header = ['class', 'mean image', 'prototype CAM (mean CAM)', ...(bank ? ['bank prototype'] : []), 'samples: CAM overlays'];
   const rows: string[] = [];
@@ -80,15 +100,15 @@ export function classFigures(ev: Evaluation): string {
     const mine = samples.filter((s) => s.label === c);
     rows.push(el('tr', { 'data-class': c },
       el('td', {}, esc(className(ev, c))),
-      el('td', {}, tileOrGap(greyUri(f.meanImages?.[c]), 'mean')),
-      el('td', {}, tileOrGap(camUri(f.meanCams?.[c]), 'mean CAM')),
-      bank ? el('td', {}, tileOrGap(camUri(bank[c]), 'bank')) : '',
+      el('td', {}, tileOrGap(greyUri(f.meanImages?.[c], size), 'mean')),
+      el('td', {}, tileOrGap(camUri(f.meanCams?.[c], size), 'mean CAM')),
+      bank ? el('td', {}, tileOrGap(camUri(bank[c], size), 'bank')) : '',
       el('td', { class: 'imgs' }, mine.length ? mine.map((s) => sampleTile(ev, s)).join('') : el('span', { class: 'note' }, 'no samples'))));
   }
   const mis = f.misclassified ?? [];
   const misHtml = mis.length
     ? el('div', { class: 'misclassified' }, ...mis.map((s) => {
-      const img = s.rgb && s.image && squareSide(s.image.length) ? pngSrc(greyRaster(s.rgb, squareSide(s.image.length)!, squareSide(s.image.length)!)) : greyUri(s.image);
+      const img = rgbUri(s.rgb, size) ?? greyUri(s.image, size);
       return el('span', { class: 'pair' }, img ? figure(img, `#${s.index ?? '?'} input`) : '', sampleTile(ev, s));
     }))
     : el('p', { class: 'note' }, 'No misclassified samples in the figures.');

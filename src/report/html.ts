@@ -61,7 +61,7 @@ svg.chart { background: #fff; border: 1px solid var(--line); }
 svg.chart text { font: 11px system-ui, sans-serif; fill: var(--fg); }
 svg.chart .axis { stroke: #8a93a6; stroke-width: 1; } svg.chart .grid { stroke: #eceff4; stroke-width: 1; }
 figure.tile { display: inline-block; margin: 2px 4px 6px 0; text-align: center; vertical-align: top; }
-figure.tile img { display: block; width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid var(--line); }
+figure.tile img { display: block; width: 84px; height: auto; image-rendering: pixelated; border: 1px solid var(--line); }
 figure.tile figcaption { font-size: 11px; color: var(--muted); max-width: 84px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 img.legend { image-rendering: pixelated; height: 12px; width: 200px; vertical-align: middle; border: 1px solid var(--line); }
 .sig { font-weight: 600; } .sig.better { color: #1a7f37; } .sig.worse { color: #b0302a; } .scroll { overflow-x: auto; } .warn { color: #8a5a00; background: #fff6e0; padding: 6px 10px; border-radius: 4px; }

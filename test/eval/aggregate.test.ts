@@ -20,7 +20,7 @@ function fakeEval(acc: number, cohSsim: number, energy: number | null): Evaluati
       wrongReasonGradCam: wr, wrongReasonInputGradient: wr,
     },
     faithfulness: { n: 0, steps: 28, insertionStart: 'blur', deletionAuc: NaN, insertionAuc: NaN, averageDrop: NaN },
-    figures: { classNames: ['a'], meanImages: [], meanCams: [], bankPrototypes: null, samples: [], misclassified: [] },
+    figures: { classNames: ['a'], height: 28, width: 28, meanImages: [], meanCams: [], bankPrototypes: null, samples: [], misclassified: [] },
   };
 }
 

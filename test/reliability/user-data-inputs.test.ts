@@ -59,3 +59,21 @@ for (const c of CASES) {
     assert.equal(existsSync(out), false, 'nothing written');
   });
 }
+
+test('a streamed run meeting a truncated image mid-epoch stops with one line naming the file (exit 3), workers and all', async () => {
+  // Truncated after its header: probing the header passes, so with --stream on the file fails only when its batch is
+  // decoded, during training; held in memory (--stream off) the same folder is refused before anything is written.
+  const root = await folder((r) => writeFileSync(join(r, 'train', '3', 'cut.png'), readFileSync(join(r, 'train', '1', '00002.png')).subarray(0, 60)));
+  const bad = join(root, 'train', '3', 'cut.png');
+  for (const stream of ['on', 'off']) {
+    const out = join(tempDir(), `run-${stream}`);
+    const r = spawnSync(process.execPath, [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', stream, '--batch-size', '4',
+      '--epochs', '2', '--checkpoint-every', '1', '--out', out, '--quiet'], { encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.signal, null, `--stream ${stream}: the process ended by itself`);
+    assert.equal(r.status, EXIT_CODES.data, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`${bad}: cannot decode this image`), r.stderr);
+    assert.match(r.stderr, /replace it or remove it from the folder/);
+    if (stream === 'off') assert.equal(existsSync(out), false, 'held in memory, the file is found before anything is written');
+  }
+});

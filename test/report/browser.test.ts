@@ -261,6 +261,61 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
     }
   });
 
+  // A colourised Fashion-MNIST folder (RGB) trained for real: square 32×32 held in memory, and non-square 32×24
+  // (H×W) streamed from disk. Every figure loads, colour inputs stay in colour, and tiles keep the H:W aspect.
+  for (const [size, stream] of [['32', 'off'], ['32x24', 'on']] as const) {
+    it(`renders the report of a colourised Fashion-MNIST folder run at ${size} (RGB, --stream ${stream})`, async () => {
+      const { realImages, writeColourPngs } = await import('../data/user-data.js');
+      const { FASHION_MNIST_CLASS_NAMES } = await import('../../src/data/class-names.js');
+      const names = FASHION_MNIST_CLASS_NAMES.map((n) => n.replace('/', '-'));
+      const root = tempDir();
+      const tr = await realImages('fashion-mnist', 'train', 120);
+      const te = await realImages('fashion-mnist', 'test', 60);
+      await writeColourPngs(join(root, 'train'), tr.images, tr.labels, names, 1);
+      await writeColourPngs(join(root, 'test'), te.images, te.labels, names, 2);
+      const run = join(tempDir(), 'run');
+      const t = spawnSync(process.execPath, [CLI, 'train', '--dataset', `folder:${root}`, '--image-size', size, '--stream', stream,
+        '--batch-size', '20', '--epochs', '2', '--lambda-proto', '1', '--lambda-batch', '1', '--cam-warmup-steps', '3',
+        '--log-every', '2', '--threads', '1', '--out', run, '--quiet'], { encoding: 'utf8' });
+      assert.equal(t.status, 0, t.stderr);
+      const ev = spawnSync(process.execPath, [CLI, 'evaluate', '--checkpoint', run, '--faithfulness-n', '10', '--steps', '4', '--quiet'], { encoding: 'utf8' });
+      assert.equal(ev.status, 0, ev.stderr);
+      const [h, w] = size === '32' ? [32, 32] : [32, 24];
+      const figures = JSON.parse(readFileSync(join(run, 'evaluation.json'), 'utf8')).figures;
+      assert.deepEqual([figures.height, figures.width], [h, w]);
+      const rep = await writeReport(run);
+      const { page, errors, external } = await open(rep.path);
+      try {
+        const sizes = await page.$$eval('table.class-figures img', (ims) => ims.map((im) => [(im as HTMLImageElement).naturalWidth, (im as HTMLImageElement).naturalHeight]));
+        assert.ok(sizes.length >= 30, `figures: ${sizes.length}`);
+        // Every figure decoded, at the maps' own W×H (a grey mean image, a jet CAM and colour overlays alike).
+        for (const [nw, nh] of sizes) assert.deepEqual([nw, nh], [w, h]);
+        assert.equal(await rowCount(page, 'table.class-figures'), 10);
+        // Drawn on a canvas, the misclassified inputs are in colour (R, G, B differ), as the images are.
+        const coloured = await page.$$eval('.misclassified .pair > figure:first-child img', (ims) => ims.map((im) => {
+          const img = im as HTMLImageElement;
+          const c = document.createElement('canvas');
+          c.width = img.naturalWidth;
+          c.height = img.naturalHeight;
+          const g = c.getContext('2d')!;
+          g.drawImage(img, 0, 0);
+          const d = g.getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i + 1] !== d[i + 2]) n++;
+          return n;
+        }));
+        assert.ok(coloured.length > 0 && coloured.every((n) => n > 0), JSON.stringify(coloured));
+        // The tiles keep the aspect H:W as displayed (a fixed width, the height following).
+        const shown = await page.$eval('table.class-figures figure.tile img', (im) => [(im as HTMLImageElement).width, (im as HTMLImageElement).height]);
+        assert.ok(Math.abs(shown[1]! / shown[0]! - h / w) < 0.02, `shown ${shown.join('×')} for ${w}×${h}`);
+        assert.deepEqual(errors, []);
+        assert.deepEqual(external, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
   it('the request guard works: a page that fetches is caught', async () => {
     const dir = tempDir();
     const path = join(dir, 'bad.html');
