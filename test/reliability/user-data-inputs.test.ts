@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -76,4 +76,30 @@ test('a streamed run meeting a truncated image mid-epoch stops with one line nam
     assert.match(r.stderr, /replace it or remove it from the folder/);
     if (stream === 'off') assert.equal(existsSync(out), false, 'held in memory, the file is found before anything is written');
   }
+});
+
+test('SIGINT during a streamed run: the step finishes, exit 130 with the resume command, the workers end with the process', async () => {
+  const root = await folder(() => undefined);
+  const out = join(tempDir(), 'run');
+  const args = [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', 'on', '--batch-size', '4', '--epochs', '40',
+    '--checkpoint-every', '2', '--log-every', '0', '--out', out, '--quiet'];
+  const ended = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const poll = setInterval(() => {
+      if (existsSync(join(out, 'checkpoint.safetensors'))) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 10);
+    // A worker left running would keep the process alive: then this test times out.
+    child.on('exit', (code) => { clearInterval(poll); setTimeout(() => resolve({ code, err }), 50); });
+  });
+  assert.equal(ended.code, EXIT_CODES.interrupted, ended.err);
+  assert.match(ended.err, /batchcam train --out .* --resume/);
+  const r = spawnSync(process.execPath, [cliPath(), 'train', '--out', out, '--resume', '--quiet'], { encoding: 'utf8', timeout: 300_000 });
+  assert.equal(r.signal, null);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(existsSync(join(out, 'model.safetensors')), 'the resumed run finished');
 });
