@@ -47,7 +47,7 @@ export const TRAIN_OPTIONS = [
   { key: 'distance', flag: 'distance', kind: DISTANCES, def: 'ssim', help: 'map distance for both regularisers' },
   { key: 'protoDistance', flag: 'proto-distance', kind: DISTANCES, def: null, nullable: true, help: 'Prototype Loss distance (default: --distance)' },
   { key: 'batchDistance', flag: 'batch-distance', kind: DISTANCES, def: null, nullable: true, help: 'Batch-CAM Loss distance (default: --distance)' },
-  { key: 'prototypeSource', flag: 'prototype-source', kind: PROTOTYPE_SOURCES, def: 'cam', help: 'prototypes: EMA of class CAMs, or mean class images' },
+  { key: 'prototypeSource', flag: 'prototype-source', kind: PROTOTYPE_SOURCES, def: 'cam', help: 'prototypes: EMA of class CAMs, or class mean / per-pixel median images' },
   { key: 'prototypeMomentum', flag: 'prototype-momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'EMA momentum of the CAM prototypes' },
   { key: 'prototypeCorrectOnly', flag: 'prototype-correct-only', kind: 'bool', def: true, help: 'only correctly classified samples update prototypes (--no-prototype-correct-only to turn off)' },
   { key: 'batchTarget', flag: 'batch-target', kind: BATCH_TARGETS, def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },

@@ -14,7 +14,7 @@ import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
 import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { PrototypeBank } from '../losses/prototype-bank.js';
+import { isImageSource, PrototypeBank } from '../losses/prototype-bank.js';
 import { dataRecord, readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint, type Position } from './checkpoint.js';
 import { shellQuote } from './interrupt.js';
 import { LOGGED_TERMS } from './objective.js';
@@ -158,7 +158,7 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
       numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
       source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
     }) : null;
-    if (bank && cfg.prototypeSource === 'image') {
+    if (bank && isImageSource(cfg.prototypeSource)) {
       const b = bank;
       // From the raw pixels (in [0,1]), whatever the input standardisation.
       scope(() => b.initFromImages(
