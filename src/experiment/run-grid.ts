@@ -5,6 +5,7 @@ import { throwIfInterrupted } from '../train/interrupt.js';
 import { loadConfigData, train } from '../train/trainer.js';
 import { aggregateMarkdown, aggregateRuns, BASELINE_SETTING, type Aggregate, type RunResult } from '../eval/aggregate.js';
 import type { Evaluation } from '../eval/evaluation.js';
+import { isImageSource } from '../losses/prototype-bank.js';
 import { DataCache } from './data-cache.js';
 import { evaluateCheckpoint, evaluationData } from './evaluate-checkpoint.js';
 import type { ExperimentGrid, GridRun } from './grid-schema.js';
@@ -96,7 +97,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       const resume = existsSync(join(dir, 'checkpoint.safetensors'));
       log(`${tag}: ${resume ? 'resuming from its checkpoint' : 'training'}`);
       try {
-        const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir, cfg.stream, cfg.prototypeSource === 'image'],
+        const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardize, cfg.dataDir, cfg.stream, isImageSource(cfg.prototypeSource)],
           () => loadConfigData(cfg));
         const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data, signal: o.signal });
         // Training time summed over epochs (and so over resumed invocations), not this call's wall clock.

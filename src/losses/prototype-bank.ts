@@ -1,10 +1,18 @@
-import { keep, logicalOr, noGrad, oneHot, scope, where, zeros, type Tensor } from '../torch/index.js';
+import { keep, logicalOr, noGrad, oneHot, scope, stack, tensor, where, zeros, type Tensor } from '../torch/index.js';
 import { StateDictError } from '../nn/module.js';
 
-/** Where prototypes come from (docs/method.md §3): an EMA of detached CAMs, or the class-mean training image. */
-export type PrototypeSource = 'cam' | 'image';
+/**
+ * Where prototypes come from (docs/method.md §3): an EMA of detached CAMs, the class-mean training image, or the
+ * class's per-pixel median training image (robust to what only a minority of a class's images contain).
+ */
+export type PrototypeSource = 'cam' | 'image' | 'image-median';
 
-export const PROTOTYPE_SOURCES: readonly PrototypeSource[] = ['cam', 'image'];
+export const PROTOTYPE_SOURCES: readonly PrototypeSource[] = ['cam', 'image', 'image-median'];
+
+/** Whether a source's prototypes are fixed images computed once from the training split. */
+export function isImageSource(source: PrototypeSource): boolean {
+  return source !== 'cam';
+}
 
 /** Options of a prototype bank; the defaults are those of docs/method.md §3. */
 export interface PrototypeBankOptions {
@@ -13,7 +21,10 @@ export interface PrototypeBankOptions {
   /** H×W of the maps (the CAMs' size after upsampling, e.g. 28×28). */
   height: number;
   width: number;
-  /** 'cam' (default): EMA of the batch-mean CAM per class. 'image': fixed class-mean images (see `initFromImages`). */
+  /**
+   * 'cam' (default): EMA of the batch-mean CAM per class. 'image' / 'image-median': fixed class-mean / per-pixel
+   * class-median images (see `initFromImages`).
+   */
   source?: PrototypeSource;
   /** EMA momentum m in P ← m·P + (1 − m)·batch mean (default 0.9). */
   momentum?: number;
@@ -65,9 +76,10 @@ export class PrototypeBank {
    * A new image-source bank filled by `initFromImages` (docs/method.md §3, `--prototype-source image`).
    * `images` N×1×H×W or N×H×W, `labels` int64 N.
    */
-  static fromImages(images: Tensor, labels: Tensor, numClasses: number, o: { device?: string } = {}): PrototypeBank {
+  static fromImages(images: Tensor, labels: Tensor, numClasses: number,
+    o: { device?: string; source?: 'image' | 'image-median' } = {}): PrototypeBank {
     const [h, w] = images.shape.slice(-2) as [number, number];
-    const bank = new PrototypeBank({ numClasses, height: h, width: w, source: 'image', device: o.device ?? images.device });
+    const bank = new PrototypeBank({ numClasses, height: h, width: w, source: o.source ?? 'image', device: o.device ?? images.device });
     try {
       return bank.initFromImages(images, labels);
     } catch (e) {
@@ -77,9 +89,9 @@ export class PrototypeBank {
   }
 
   /**
-   * Sets every class present in `labels` to its mean image scaled to [0,1] by its max, and marks it initialised
-   * (classes absent from `labels` are left as they were). Computed once, from the whole training split, in one
-   * one-hot matmul. `images` N×C×H×W (channels averaged) or N×H×W of non-negative intensities — raw pixels (uint8 or [0,1] floats), not
+   * Sets every class present in `labels` to its mean image ('image'; one one-hot matmul) or its per-pixel median
+   * image ('image-median'; the lower median, as torch.median) scaled to [0,1] by its max, and marks it initialised
+   * (classes absent from `labels` are left as they were). Computed once, from the whole training split. `images` N×C×H×W (channels averaged) or N×H×W of non-negative intensities — raw pixels (uint8 or [0,1] floats), not
    * mean/std-standardised ones; `labels` int64 N. Returns this.
    */
   initFromImages(images: Tensor, labels: Tensor): this {
@@ -104,11 +116,14 @@ export class PrototypeBank {
     }
     noGrad(() => scope(() => {
       const x = images.reshape([n, h * w]).to('float32').to(this.device);
-      const hot = oneHot(labels.to(this.device), c).to('float32'); // N×C
+      const y = labels.to(this.device);
+      const hot = oneHot(y, c).to('float32'); // N×C
       const counts = hot.sum(0); // C
-      const mean = hot.transpose(0, 1).matmul(x).div(counts.clamp(1).unsqueeze(1)); // C×HW
-      // An all-zero mean image stays zero instead of 0/0.
-      const scaled = mean.div(mean.amax(1, true).clamp(1e-12));
+      const centre = this.source === 'image-median'
+        ? classMedians(x, y, c)
+        : hot.transpose(0, 1).matmul(x).div(counts.clamp(1).unsqueeze(1)); // C×HW
+      // An all-zero centre image stays zero instead of 0/0.
+      const scaled = centre.div(centre.amax(1, true).clamp(1e-12));
       const present = counts.gt(0);
       const p = this.#protos.view([c, h * w]);
       p.copy_(where(present.unsqueeze(1), scaled, p));
@@ -158,7 +173,7 @@ export class PrototypeBank {
    * `correctOnly`). A no-op for an image bank, whose prototypes are fixed.
    */
   update(cams: Tensor, labels: Tensor, correct?: Tensor): void {
-    if (this.source === 'image') return;
+    if (isImageSource(this.source)) return;
     const b = cams.shape[0]!;
     const hw = this.height * this.width;
     if (cams.numel !== b * hw || cams.shape.slice(-2).join(',') !== `${this.height},${this.width}`) {
@@ -235,4 +250,15 @@ function checkLabels(labels: Tensor, n: number, what: string): void {
   if (labels.ndim !== 1 || labels.shape[0] !== n || labels.dtype !== 'int64') {
     throw new RangeError(`PrototypeBank.${what}: expected int64 labels of shape [${n}], got ${labels.dtype} [${labels.shape}]`);
   }
+}
+
+/** C×HW per-pixel medians of the rows of `x` (N×HW) in each class of `y` (int64 N); zeros for an absent class. */
+function classMedians(x: Tensor, y: Tensor, c: number): Tensor {
+  const labels = y.toArray();
+  const rows: number[][] = Array.from({ length: c }, () => []);
+  labels.forEach((label, i) => rows[label]!.push(i));
+  const hw = x.shape[1]!;
+  return stack(rows.map((r) => (r.length === 0
+    ? zeros([hw], { device: x.device })
+    : x.indexSelect(0, tensor(r, [r.length], { dtype: 'int64', device: x.device })).median(0))));
 }

@@ -226,6 +226,12 @@ export class Tensor implements Disposable {
   }
   amax(dims: Dims = [], keepdim = false): Tensor { return op('aten::amax', this, dimList(dims), keepdim); }
   amin(dims: Dims = [], keepdim = false): Tensor { return op('aten::amin', this, dimList(dims), keepdim); }
+  /** The median along `dim` (the lower of the two middle values for an even count, as torch.median). */
+  median(dim: number, keepdim = false): Tensor {
+    const [values, indices] = opList('aten::median.dim', this, dim, keepdim);
+    indices!.dispose();
+    return values!;
+  }
   argmax(dim: number | null = null, keepdim = false): Tensor { return op('aten::argmax', this, dim, keepdim); }
   /** True where every element is non-zero (bool scalar). */
   all(): Tensor { return op('aten::all', this); }

@@ -5,7 +5,7 @@ import { STREAM_MODES } from '../data/streamed-split.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
-import { PROTOTYPE_SOURCES } from '../losses/prototype-bank.js';
+import { isImageSource, PROTOTYPE_SOURCES } from '../losses/prototype-bank.js';
 import { BATCH_TARGETS } from '../losses/batch-cam-loss.js';
 
 export { OptionError };
@@ -49,7 +49,7 @@ export const TRAIN_OPTIONS = [
   { key: 'distance', flag: 'distance', kind: DISTANCES, def: 'ssim', help: 'map distance for both regularisers' },
   { key: 'protoDistance', flag: 'proto-distance', kind: DISTANCES, def: null, nullable: true, help: 'Prototype Loss distance (default: --distance)' },
   { key: 'batchDistance', flag: 'batch-distance', kind: DISTANCES, def: null, nullable: true, help: 'Batch-CAM Loss distance (default: --distance)' },
-  { key: 'prototypeSource', flag: 'prototype-source', kind: PROTOTYPE_SOURCES, def: 'cam', help: 'prototypes: EMA of class CAMs, or mean class images' },
+  { key: 'prototypeSource', flag: 'prototype-source', kind: PROTOTYPE_SOURCES, def: 'cam', help: 'prototypes: EMA of class CAMs, or class mean / per-pixel median images' },
   { key: 'prototypeMomentum', flag: 'prototype-momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'EMA momentum of the CAM prototypes' },
   { key: 'prototypeCorrectOnly', flag: 'prototype-correct-only', kind: 'bool', def: true, help: 'only correctly classified samples update prototypes (--no-prototype-correct-only to turn off)' },
   { key: 'batchTarget', flag: 'batch-target', kind: BATCH_TARGETS, def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
@@ -113,8 +113,8 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
   if (c.stream === 'on' && !c.dataset.startsWith('folder:')) {
     throw new OptionError(`--stream on streams folder:DIR datasets; ${c.dataset} is always held in memory (drop --stream)`);
   }
-  if (c.stream === 'on' && c.prototypeSource === 'image') {
-    throw new OptionError('--prototype-source image averages every training image up front, which needs them in memory; use --stream off (or auto)');
+  if (c.stream === 'on' && isImageSource(c.prototypeSource)) {
+    throw new OptionError(`--prototype-source ${c.prototypeSource} reduces every training image up front, which needs them in memory; use --stream off (or auto)`);
   }
   if (c.device !== 'cpu' && !/^cuda(:\d+)?$/.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
   if (c.camWarmupEpochs >= c.epochs && camLossesOn(c)) {

@@ -16,7 +16,7 @@ import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
 import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { PrototypeBank } from '../losses/prototype-bank.js';
+import { isImageSource, PrototypeBank } from '../losses/prototype-bank.js';
 import { dataRecord, readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint, type Position } from './checkpoint.js';
 import { shellQuote } from './interrupt.js';
 import { LOGGED_TERMS } from './objective.js';
@@ -72,7 +72,7 @@ export async function loadConfigData(cfg: TrainConfig): Promise<TrainingData> {
   return loadTrainingData(cfg.dataset, {
     dataDir: cfg.dataDir ?? undefined, trainLimit: cfg.trainLimit ?? undefined, testLimit: cfg.testLimit ?? undefined,
     standardise: cfg.standardize, ...customDataOptions(cfg),
-    stream: cfg.prototypeSource === 'image' && cfg.stream === 'auto' ? 'off' : cfg.stream,
+    stream: isImageSource(cfg.prototypeSource) && cfg.stream === 'auto' ? 'off' : cfg.stream,
   });
 }
 
@@ -164,8 +164,8 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
       numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
       source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
     }) : null;
-    if (bank && cfg.prototypeSource === 'image') {
-      if (isStreamed(data)) throw new OptionError('--prototype-source image needs the training images in memory; use --stream off');
+    if (bank && isImageSource(cfg.prototypeSource)) {
+      if (isStreamed(data)) throw new OptionError(`--prototype-source ${cfg.prototypeSource} needs the training images in memory; use --stream off`);
       const b = bank;
       const train = data.train;
       // From the raw pixels (in [0,1]), whatever the input standardisation.

@@ -135,6 +135,30 @@ test('fromImages: each present class is its mean image scaled by its max, comput
   });
 });
 
+test('fromImages image-median: each present class is its per-pixel lower median scaled by its max', () => {
+  T.scope(() => {
+    // Class 0: three images; class 2: two (an even count takes the lower middle value, as torch.median does).
+    // Pixel 3 of class 0 is bright in one image of three (a minority feature, like a randomly placed patch): the
+    // mean keeps a third of it, the median drops it.
+    const px = [[0, 10, 20, 0], [20, 30, 0, 0], [255, 0, 0, 5], [10, 20, 40, 240], [55, 100, 0, 5]];
+    const labels = [0, 0, 2, 0, 2];
+    const images = T.fromArray(Uint8Array.from(px.flat()), [5, 1, 2, 2]);
+    const bank = PrototypeBank.fromImages(images, T.tensor(labels, [5], { dtype: 'int64' }), 3, { source: 'image-median' });
+    const lowerMedian = (...rows: number[][]): number[] => rows[0]!.map((_, j) => {
+      const v = rows.map((r) => r[j]!).sort((a, b) => a - b);
+      return v[Math.floor((v.length - 1) / 2)]!;
+    });
+    const scale = (m: number[]): number[] => m.map((v) => v / Math.max(...m));
+    const p0 = scale(lowerMedian(px[0]!, px[1]!, px[3]!));
+    const p2 = scale(lowerMedian(px[2]!, px[4]!));
+    assert.deepEqual(lowerMedian(px[0]!, px[1]!, px[3]!), [10, 20, 20, 0]);
+    assert.equal(bank.source, 'image-median');
+    assertBank(bank, [p0, zero, p2], [true, false, true], 'fromImages median');
+    bank.update(T.ones([1, 2, 2]), T.tensor([0], [1], { dtype: 'int64' }), T.ones([1], { dtype: 'bool' }));
+    assertBank(bank, [p0, zero, p2], [true, false, true], 'after update');
+  });
+});
+
 test('stateDict holds prototypes (C×H×W float32) and initialized (C uint8) and round-trips', () => {
   T.scope(() => {
     const bank = new PrototypeBank({ numClasses: 3, height: 2, width: 2 });
