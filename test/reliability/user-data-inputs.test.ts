@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { EXIT_CODES } from '../../src/errors.js';
 import { cliPath } from '../helpers/cli.js';
+import { OptionError, resolveConfig } from '../../src/train/options.js';
 import { tempDir } from '../data/fixtures.js';
 import { realImages, writeGreyPngs } from '../data/user-data.js';
 
@@ -102,4 +103,15 @@ test('SIGINT during a streamed run: the step finishes, exit 130 with the resume 
   assert.equal(r.signal, null);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(join(out, 'model.safetensors')), 'the resumed run finished');
+});
+
+test('--stream on is refused where nothing can stream: built-in and idx: sets, image prototypes', () => {
+  const refused = (partial: Record<string, unknown>, re: RegExp): void =>
+    assert.throws(() => resolveConfig(partial), (e: Error) => e instanceof OptionError && re.test(e.message));
+  refused({ dataset: 'mnist', stream: 'on' }, /--stream on streams folder:DIR datasets; mnist is always held in memory/);
+  refused({ dataset: 'idx:/data/kmnist', stream: 'on' }, /--stream on streams folder:DIR datasets; idx:\/data\/kmnist is always held/);
+  refused({ dataset: 'folder:/data/x', stream: 'on', prototypeSource: 'image-median' }, /--prototype-source image-median reduces every training image up front.*--stream off/);
+  refused({ dataset: 'folder:/data/x', stream: 'sometimes' }, /stream/);
+  assert.equal(resolveConfig({ dataset: 'folder:/data/x', stream: 'on' }).stream, 'on');
+  assert.equal(resolveConfig({ dataset: 'mnist' }).stream, 'auto');
 });
