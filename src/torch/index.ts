@@ -8,3 +8,4 @@ export * from './foreach.js';
 export * from './autograd.js';
 export * from './runtime.js';
 export * from './process-group.js';
+export * from './batch-shards.js';

@@ -1,5 +1,6 @@
 import { native, type NativeBinding } from './native.js';
 import { Tensor } from './tensor.js';
+import type { BatchShards } from './batch-shards.js';
 
 /** c10d backends: Gloo (CPU tensors) and NCCL (CUDA tensors). */
 export type DistBackend = 'gloo' | 'nccl';
@@ -60,7 +61,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
  * contiguous CPU tensors (Gloo); each waits at most `timeoutMs`, so a dead peer surfaces as a ProcessGroupError.
  * Every rank must issue the same collectives in the same order, as with torch.distributed.
  */
-export class ProcessGroup {
+export class ProcessGroup implements BatchShards {
   readonly rank: number;
   readonly worldSize: number;
   readonly backend: DistBackend;
@@ -122,6 +123,16 @@ export class ProcessGroup {
    * (torch.distributed.nn.functional.all_reduce), so a loss built on it back-propagates into every rank's inputs. */
   allReduceSum(t: Tensor): Tensor {
     return this.#call('all-reduce', (id) => new Tensor(this.#c.pgAllreduceDiff(id, t.handle)));
+  }
+
+  /** BatchShards: one shard per rank. */
+  get count(): number {
+    return this.worldSize;
+  }
+
+  /** BatchShards: the differentiable sum over the ranks (`allReduceSum`). */
+  sum(t: Tensor): Tensor {
+    return this.allReduceSum(t);
   }
 
   /** Waits until every rank has reached it. */
