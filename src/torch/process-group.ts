@@ -1,6 +1,7 @@
 import { native, type NativeBinding } from './native.js';
 import { Tensor } from './tensor.js';
 import type { BatchShards } from './batch-shards.js';
+import { PeerError, UsageError } from '../errors.js';
 
 /** c10d backends: Gloo (CPU tensors) and NCCL (CUDA tensors). */
 export type DistBackend = 'gloo' | 'nccl';
@@ -29,9 +30,7 @@ export interface ProcessGroupOptions {
 }
 
 /** Thrown when a collective or the rendezvous fails: a peer died, timed out, or the backend is missing. */
-export class ProcessGroupError extends Error {
-  override readonly name = 'ProcessGroupError';
-}
+export class ProcessGroupError extends PeerError {}
 
 type C10d = Required<Pick<NativeBinding, 'pgCreate' | 'pgDestroy' | 'pgBroadcast' | 'pgAllreduce' | 'pgAllgather' | 'pgBarrier' | 'pgAllreduceDiff'>>;
 
@@ -43,11 +42,11 @@ export function distBackends(): { gloo: boolean; nccl: boolean } {
 function c10d(backend: DistBackend): C10d {
   const have = distBackends();
   if (backend === 'nccl') {
-    throw new ProcessGroupError('--dist-backend nccl: this build of batchcam has no NCCL process group (it needs a CUDA ' +
+    throw new UsageError('--dist-backend nccl: this build of batchcam has no NCCL process group (it needs a CUDA ' +
       'libtorch with NCCL, and NCCL is not bound yet); use --dist-backend gloo');
   }
   if (!have.gloo || !native.pgCreate) {
-    throw new ProcessGroupError('data-parallel training needs c10d/Gloo, which this build of the native addon lacks: ' +
+    throw new UsageError('data-parallel training needs c10d/Gloo, which this build of the native addon lacks: ' +
       'install libgloo-dev (apt-get install -y libgloo-dev) and rebuild the addon (npm rebuild batchcam)');
   }
   return native as NativeBinding & C10d;
@@ -65,10 +64,12 @@ export class ProcessGroup implements BatchShards {
   readonly rank: number;
   readonly worldSize: number;
   readonly backend: DistBackend;
+  readonly timeoutMs: number;
   readonly #c: C10d;
   #id: number | null;
 
-  private constructor(c: C10d, id: number, rank: number, worldSize: number, backend: DistBackend) {
+  private constructor(c: C10d, id: number, rank: number, worldSize: number, backend: DistBackend, timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
     this.#c = c;
     this.#id = id;
     this.rank = rank;
@@ -89,7 +90,7 @@ export class ProcessGroup implements BatchShards {
     const deviceHost = o.interface ? '' : LOOPBACK.test(o.host) ? '127.0.0.1' : '';
     try {
       const id = c.pgCreate(o.host, o.port, o.rank, o.worldSize, timeout, deviceHost, o.interface ?? '');
-      return new ProcessGroup(c, id, o.rank, o.worldSize, backend);
+      return new ProcessGroup(c, id, o.rank, o.worldSize, backend, timeout);
     } catch (e) {
       throw new ProcessGroupError(`rank ${o.rank} of ${o.worldSize}: joining the process group at ${o.host}:${o.port} failed: ${(e as Error).message}`, { cause: e });
     }
@@ -100,7 +101,10 @@ export class ProcessGroup implements BatchShards {
     try {
       return f(this.#id);
     } catch (e) {
-      throw new ProcessGroupError(`rank ${this.rank} of ${this.worldSize}: ${what} failed (a peer died or timed out?): ${(e as Error).message}`, { cause: e });
+      // With two ranks the peer is known; with more, Gloo does not say which one failed (the launcher does).
+      const peer = this.worldSize === 2 ? `rank ${1 - this.rank}` : 'a peer';
+      throw new ProcessGroupError(`rank ${this.rank} of ${this.worldSize}: ${what} failed: ${peer} died or did not answer within ` +
+        `the timeout (${(e as Error).message.split('\n')[0]})`, { cause: e });
     }
   }
 

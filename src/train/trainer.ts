@@ -1,5 +1,5 @@
 import {
-  crossEntropy, cudaAvailable, manualSeed, noGrad, scope, setNumThreads, yieldToEventLoop,
+  crossEntropy, cudaAvailable, manualSeed, noGrad, scope, setNumThreads, tensor, yieldToEventLoop,
 } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import { CosineSchedule } from '../nn/cosine-schedule.js';
@@ -25,6 +25,8 @@ import { acquireRunLock } from './run-lock.js';
 import { addStep, emptySums } from './running-sums.js';
 import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
 import { trainStep, type StepState } from './train-step.js';
+import { DataParallel, distEnv, type DistEnv } from './data-parallel.js';
+import { runPaths } from './run-dir.js';
 
 /** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
 export interface EpochRecord extends StepRecord {
@@ -50,6 +52,11 @@ export interface TrainOptions {
    */
   signal?: AbortSignal;
   onEpoch?: (r: EpochRecord) => void;
+  /**
+   * The data-parallel job this process is a rank of (default: from RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; null:
+   * one process). Rank 0 alone writes the run directory; every rank must be given the same options.
+   */
+  distributed?: DistEnv | null;
 }
 
 export interface TrainResult {
@@ -76,14 +83,18 @@ function makeOptimizer(cfg: TrainConfig, model: Classifier): Optimizer {
     : new AdamW(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
 }
 
-/** Test accuracy and mean CE in eval mode, in a stable order. */
-export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSize = 256): { accuracy: number; loss: number } {
+/**
+ * Test accuracy and mean CE in eval mode, in a stable order. Data-parallel (`dp`): each rank evaluates every
+ * world-th batch and the sums are all-reduced, so every rank gets the whole test set's figures.
+ */
+export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSize = 256, dp?: DataParallel): { accuracy: number; loss: number } {
   const loader = new DataLoader(data.test, { batchSize });
   let correct = 0;
   let loss = 0;
   model.eval();
   noGrad(() => {
     for (const b of loader.batches(0)) {
+      if (dp && b.batchIndex % dp.worldSize !== dp.rank) continue;
       scope(() => {
         const t = toTensorBatch(b);
         const logits = model.forward(t.x);
@@ -93,7 +104,32 @@ export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSi
     }
   });
   model.train();
+  if (dp) {
+    [correct, loss] = scope(() => {
+      const t = tensor([correct, loss], [2], { dtype: 'float64' });
+      dp.group.allReduce([t]);
+      return t.toArray() as [number, number];
+    });
+  }
   return { accuracy: correct / data.test.n, loss: loss / data.test.n };
+}
+
+/** Refuses a data-parallel setting that cannot work (before anything on disk changes). */
+function checkDistributed(cfg: TrainConfig, env: DistEnv | null): void {
+  if (!env) return;
+  if (cfg.batchSize % env.worldSize !== 0) {
+    throw new OptionError(`--batch-size ${cfg.batchSize} is the global batch of all ${env.worldSize} processes and must divide evenly among them; ` +
+      `use a multiple of ${env.worldSize}, e.g. ${Math.max(1, Math.round(cfg.batchSize / env.worldSize)) * env.worldSize}`);
+  }
+  const unsupported = ([['lambdaProtoContrast', '--lambda-proto-contrast'], ['lambdaBatchContrast', '--lambda-batch-contrast'],
+    ['lambdaBackground', '--lambda-background']] as const).filter(([k]) => cfg[k] > 0).map(([, f]) => f);
+  if (unsupported.length) {
+    throw new OptionError(`${unsupported.join(', ')}: not available in data-parallel training yet (WORLD_SIZE=${env.worldSize}); train them in one process`);
+  }
+  if (cfg.dropPath > 0) {
+    throw new OptionError(`--drop-path ${cfg.dropPath}: stochastic depth draws from each process's own generator, so data-parallel runs would ` +
+      'not match one process; use --drop-path 0 with WORLD_SIZE > 1');
+  }
 }
 
 /** Refuses a device this trainer cannot use (before anything on disk changes). */
@@ -128,6 +164,8 @@ interface Session {
   position: Position;
   history: EpochRecord[];
   resumed: boolean;
+  /** Data-parallel: this process's job; null for one process. */
+  dp: DataParallel | null;
 }
 
 /**
@@ -174,7 +212,7 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
       position = ck.position;
       history.push(...(ck.history as EpochRecord[]));
     }
-    return { cfg, paths, data, model, optimizer, bank, loader, schedule, position, history, resumed: ck !== null };
+    return { cfg, paths, data, model, optimizer, bank, loader, schedule, position, history, resumed: ck !== null, dp: null };
   } catch (e) {
     model?.dispose();
     bank?.dispose();
@@ -205,6 +243,9 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   }
   const fresh = o.resume ? null : resolveConfig(partial as Record<string, unknown>);
   if (fresh) checkDevice(fresh);
+  const env = o.distributed === undefined ? distEnv() : o.distributed;
+  if (fresh) checkDistributed(fresh, env);
+  if (env && env.rank > 0) return trainFollower(fresh, o, env);
   const lock = acquireRunLock(o.outDir);
   let session: Session | null = null;
   let replacement: RunReplacement | null = null;
@@ -213,6 +254,10 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     recoverRunDir(o.outDir);
     const paths = checkRunDir(o.outDir, o);
     session = await setUp(fresh, paths, o);
+    if (env) {
+      checkDistributed(session.cfg, env);
+      session.dp = joinJob(session, env);
+    }
     // Every check has passed: from here on the directory changes.
     if (session.resumed) {
       truncateStepLog(paths.steps, session.position.step);
@@ -228,7 +273,50 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     session?.bank?.dispose();
     throw undoReplacement(e, replacement, o.outDir);
   } finally {
+    session?.dp?.destroy();
     lock.release();
+  }
+}
+
+/**
+ * Joins the data-parallel job of a set-up session: rank 0's weights and buffers go to every rank (they are equal
+ * already, from the seed or the shared checkpoint, as DDP checks), and --sync-bn shares the BatchNorm statistics.
+ */
+function joinJob(s: Session, env: DistEnv): DataParallel {
+  const dp = DataParallel.join(env, s.cfg.distBackend, s.cfg.distTimeout * 1000);
+  try {
+    dp.broadcastModel(s.model);
+    if (s.cfg.syncBn) dp.syncBatchNorm(s.model);
+    return dp;
+  } catch (e) {
+    dp.destroy();
+    throw e;
+  }
+}
+
+/**
+ * A rank other than 0 of a data-parallel job: it trains exactly as rank 0 does but writes nothing (rank 0 owns the
+ * run directory, its lock, logs and checkpoints). It joins the job first, so that on --resume it reads the
+ * checkpoint only once rank 0 holds the directory's lock and has settled it.
+ */
+async function trainFollower(fresh: TrainConfig | null, o: TrainOptions, env: DistEnv): Promise<TrainResult> {
+  const backend = fresh?.distBackend ?? 'gloo';
+  const timeout = (fresh?.distTimeout ?? 60) * 1000;
+  const dp = DataParallel.join(env, backend, timeout);
+  let session: Session | null = null;
+  try {
+    session = await setUp(fresh, runPaths(o.outDir), { ...o, quiet: true });
+    checkDistributed(session.cfg, env);
+    session.dp = dp;
+    dp.broadcastModel(session.model);
+    if (session.cfg.syncBn) dp.syncBatchNorm(session.model);
+    return await runEpochs(session, { ...o, quiet: true }, null);
+  } catch (e) {
+    session?.model.dispose();
+    session?.bank?.dispose();
+    throw e;
+  } finally {
+    dp.destroy();
   }
 }
 
@@ -245,22 +333,30 @@ function undoReplacement(e: unknown, replacement: RunReplacement | null, dir: st
 
 /** The training loop from `s.position` to the end (or `maxSteps`, or a stop request). */
 async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacement | null): Promise<TrainResult> {
-  const { cfg, paths, model, optimizer, bank, data, loader, schedule, history } = s;
+  const { cfg, paths, model, optimizer, bank, data, loader, schedule, history, dp } = s;
+  // Data-parallel: rank 0 alone writes (the others compute the same values).
+  const writes = !dp || dp.rank === 0;
   let pos = s.position;
   const result = (): TrainResult => ({ config: cfg, model, bank, history, paths, data, position: pos });
   let checkpointedAt: number | null = s.resumed ? pos.step : null;
   const checkpoint = (): void => {
+    if (!writes) {
+      checkpointedAt = pos.step;
+      return;
+    }
     saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history, data: dataRecord(data) });
     checkpointedAt = pos.step;
     // The new run has its first checkpoint: the old run it replaces can go.
     replacement?.commit();
   };
-  const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg };
+  const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg, ...(dp ? { dp } : {}) };
   let stepsThisRun = 0;
   const stopIfAsked = (): void => {
-    if (!o.signal?.aborted) return;
-    const reason: unknown = o.signal.reason;
-    const sig = typeof reason === 'string' ? reason : 'a stop request';
+    // Data-parallel: all ranks stop after the same step, whichever got the signal.
+    const asked = dp ? dp.anyRank(o.signal?.aborted === true) : o.signal?.aborted === true;
+    if (!asked) return;
+    const reason: unknown = o.signal?.aborted ? o.signal.reason : undefined;
+    const sig = typeof reason === 'string' ? reason : dp ? 'a stop request (from another rank)' : 'a stop request';
     if (stepsThisRun === 0 && checkpointedAt === null) {
       throw new InterruptedError(sig, `stopped before the first step; ${paths.dir} is as it was`, null);
     }
@@ -282,14 +378,14 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
       await yieldToEventLoop();
       stopIfAsked();
       optimizer.lr = schedule.lrAt(pos.step);
-      const v = trainStep(state, plain, pos);
+      const v = trainStep(state, dp ? dp.shard(plain) : plain, pos);
       const now = performance.now();
       for (const sums of [pos.sums, pos.window]) addStep(sums, v.terms, v.correct, plain.size, (now - t0) / 1000);
       t0 = now;
       pos = { ...pos, batch: pos.batch + 1, step: pos.step + 1 };
       stepsThisRun++;
       if (cfg.logEvery > 0 && pos.step % cfg.logEvery === 0) {
-        appendStepRecord(paths.steps, stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
+        if (writes) appendStepRecord(paths.steps, stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
         pos = { ...pos, window: emptySums() };
       }
       const e = pos.sums;
@@ -298,17 +394,18 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
     const e = pos.sums;
-    const test = evaluateAccuracy(model, data);
+    const test = evaluateAccuracy(model, data, 256, dp ?? undefined);
     const rec: EpochRecord = {
       ...stepRecord(e, pos.epoch + 1, pos.step, optimizer.lr), testAccuracy: test.accuracy, testLoss: test.loss, seconds: e.seconds,
     };
     progress.done(`test acc ${test.accuracy.toFixed(4)}`);
     history.push(rec);
-    writeFileAtomic(paths.metrics, Buffer.from(history.map((h) => JSON.stringify(h)).join('\n') + '\n'));
-    o.onEpoch?.(rec);
+    if (writes) writeFileAtomic(paths.metrics, Buffer.from(history.map((h) => JSON.stringify(h)).join('\n') + '\n'));
+    if (writes) o.onEpoch?.(rec);
     pos = { ...pos, epoch: pos.epoch + 1, batch: 0, sums: emptySums() };
     checkpoint();
   }
+  if (!writes) return result();
   saveSafetensors(paths.model, model.stateDict(), {
     format: 'pytorch-state-dict', model: cfg.model, config: JSON.stringify(cfg), data: JSON.stringify(dataRecord(data)),
   });
