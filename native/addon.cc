@@ -332,6 +332,16 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// setData(tensor, src): tensor.data = src (Variable::set_data), e.g. to move a parameter to another device in place,
+// keeping its identity (torch.nn.Module._apply does the same).
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto& t = const_cast<at::Tensor&>(tensorOf(info[0]));
+    t.set_data(tensorOf(info[1]));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value Item(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     return Napi::Number::New(info.Env(), tensorOf(info[0]).item<double>());
@@ -632,6 +642,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("gradOf", GradOf);
   FN("setGrad", SetGrad);
   FN("item", Item);
+  FN("setData", SetData);
   FN("dispose", Dispose);
   FN("isDisposed", IsDisposed);
   FN("liveTensors", LiveTensors);

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { KNOWN_MODES, formatBench, runBench } from '../bench/run-bench.js';
 import type { BenchMode } from '../bench/training-steps.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
+import { benchDataParallel, formatDataParallel } from '../bench/data-parallel-bench.js';
 
 // The idiomatic-PyTorch baseline kept in the repository (dist/src/cli/ → bench/torch_reference.py).
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,6 +24,8 @@ const FLAGS: FlagSpec[] = [
   { flag: 'python', kind: 'string', def: '/usr/bin/python3', help: 'Python with Debian\'s python3-torch' },
   { flag: 'peak-gflops', kind: 'number', def: null, help: 'this CPU\'s fp32 peak for the efficiency line (default: estimated)' },
   { flag: 'json', kind: 'string', def: 'bench.json', help: 'where to write the results' },
+  { flag: 'dp-steps', kind: 'int', def: 20, help: 'timed steps of the data-parallel line (2 processes × 1 thread vs 1 process × 2 threads; 0 = skip)' },
+  { flag: 'dp-only', kind: 'bool', def: false, help: 'only the data-parallel line' },
 ];
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -35,6 +38,15 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const modeList = String(flags.modes) === 'all' ? null : String(flags.modes).split(',');
   const unknown = (modeList ?? []).filter((m) => !(KNOWN_MODES as readonly string[]).includes(m));
   if (unknown.length) throw new UsageError(`--modes: unknown mode(s) ${unknown.join(', ')}; expected some of ${KNOWN_MODES.join(',')} or all`);
+  const dpSteps = Number(flags['dp-steps']);
+  const dp = dpSteps > 0 ? await benchDataParallel({ steps: dpSteps, batch: Number(flags.batch), cores: Number(flags.threads) }) : null;
+  const dpLine = dp ? formatDataParallel(dp, Number(flags.batch)) : null;
+  if (flags['dp-only'] === true) {
+    if (!dpLine) throw new UsageError('--dp-only needs --dp-steps > 0');
+    console.log(dpLine);
+    writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ dataParallel: dp }, null, 2) + '\n'));
+    return;
+  }
   const { rows, info } = runBench({
     models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
     rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: modeList as BenchMode[] | null,
@@ -43,6 +55,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     log: (l) => console.log(l),
   });
   console.log(formatBench(rows, info));
-  writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ info, rows }, null, 2) + '\n'));
+  if (dpLine) console.log(dpLine);
+  writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ info, rows, dataParallel: dp }, null, 2) + '\n'));
   console.log(`# results written to ${String(flags.json)}`);
 }

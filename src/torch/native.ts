@@ -27,6 +27,7 @@ export interface NativeBinding {
   gradOf(t: Handle): Handle | null;
   setGrad(t: Handle, g: Handle | null): void;
   item(t: Handle): number;
+  setData(t: Handle, src: Handle): void;
   dispose(t: Handle): void;
   isDisposed(t: Handle): boolean;
   liveTensors(): number;

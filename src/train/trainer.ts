@@ -11,7 +11,8 @@ import { createModel } from '../models/registry.js';
 import { DataLoader } from '../data/loader.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { toUnitFloat } from '../data/preprocess.js';
-import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
+import { imagesToTensor, labelsToTensor } from '../data/batch.js';
+import { deviceBatch } from './device-batch.js';
 import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
@@ -96,7 +97,7 @@ export function evaluateAccuracy(model: Classifier, data: LoadedDataset, batchSi
     for (const b of loader.batches(0)) {
       if (dp && b.batchIndex % dp.worldSize !== dp.rank) continue;
       scope(() => {
-        const t = toTensorBatch(b);
+        const t = deviceBatch(b, model.device);
         const logits = model.forward(t.x);
         correct += logits.argmax(1).eq(t.y).sum().item();
         loss += crossEntropy(logits, t.y, 'sum').item();
@@ -132,17 +133,19 @@ function checkDistributed(cfg: TrainConfig, env: DistEnv | null): void {
   }
 }
 
-/** Refuses a device this trainer cannot use (before anything on disk changes). */
+/** Refuses a device this libtorch cannot use (before anything on disk changes). */
 function checkDevice(cfg: TrainConfig): void {
-  if (cfg.device === 'cpu') return;
-  const why = cudaAvailable() ? 'training on CUDA is not wired up yet' : 'this libtorch has no CUDA, and training on CUDA is not wired up yet';
-  throw new OptionError(`--device ${cfg.device}: ${why}; use --device cpu`);
+  if (cfg.device === 'cpu' || cudaAvailable()) return;
+  throw new OptionError(`--device ${cfg.device}: this libtorch has no CUDA (build the addon against a CUDA libtorch: ` +
+    'LIBTORCH=/path/to/torch npm rebuild, README "Quick start"); use --device cpu');
 }
 
 /** The seeded model of `cfg`, checked to have the requested --cam-layer. */
 function buildModel(cfg: TrainConfig, data: LoadedDataset): Classifier {
   manualSeed(cfg.seed);
+  // Built on the CPU from the seed (the same weights on any device), then moved.
   const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath, inputShape: data.info.imageShape });
+  if (cfg.device !== 'cpu') model.toDevice(cfg.device);
   if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
     const layers = model.targetLayers.join(', ');
     model.dispose();
@@ -194,7 +197,7 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
     const optimizer = makeOptimizer(cfg, model);
     bank = usesPrototypeBank(cfg) ? new PrototypeBank({
       numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
-      source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
+      source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly, device: cfg.device,
     }) : null;
     if (bank && cfg.prototypeSource === 'image') {
       const b = bank;
@@ -229,8 +232,11 @@ function resumeCommand(dir: string): string {
 
 /**
  * Trains a model with the objective of docs/method.md §5 and writes the run directory. Deterministic for a seed:
- * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout from libtorch's generator,
- * all restored by `resume`, so a resumed run is bit-identical to an uninterrupted one.
+ * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout masks from (seed, step, sample),
+ * drop-path from libtorch's CPU generator, all restored by `resume`, so a resumed run is bit-identical to an
+ * uninterrupted one. On `--device cuda[:N]` model, batches, bank and optimiser state live on the GPU; checkpoints
+ * are written from CPU copies and load on either device. Data-parallel (RANK/WORLD_SIZE, see ./data-parallel.ts):
+ * every rank calls train() with the same options; rank 0 alone touches the run directory.
  *
  * Nothing is lost on bad input: options and device are checked first; then, holding the directory's lock (a
  * second trainer is refused), the run directory, the checkpoint to resume, the target layer and the data. Only
