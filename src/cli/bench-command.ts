@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { UsageError } from '../errors.js';
+import { cudaAvailable } from '../torch/index.js';
 import { KNOWN_MODES, formatBench, runBench } from '../bench/run-bench.js';
 import type { BenchMode } from '../bench/training-steps.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
@@ -24,9 +25,16 @@ const FLAGS: FlagSpec[] = [
   { flag: 'python', kind: 'string', def: '/usr/bin/python3', help: 'Python with Debian\'s python3-torch' },
   { flag: 'peak-gflops', kind: 'number', def: null, help: 'this CPU\'s fp32 peak for the efficiency line (default: estimated)' },
   { flag: 'json', kind: 'string', def: 'bench.json', help: 'where to write the results' },
+  { flag: 'device', kind: 'string', def: 'cpu', help: 'cpu or cuda[:N] (a CUDA libtorch; the reference runs there too)' },
   { flag: 'dp-steps', kind: 'int', def: 20, help: 'timed steps of the data-parallel line (2 processes × 1 thread vs 1 process × 2 threads; 0 = skip)' },
   { flag: 'dp-only', kind: 'bool', def: false, help: 'only the data-parallel line' },
 ];
+
+function checkBenchDevice(d: string): string {
+  if (d !== 'cpu' && !/^cuda(:\d+)?$/.test(d)) throw new UsageError(`--device: got '${d}', expected cpu or cuda[:N]`);
+  if (d !== 'cpu' && !cudaAvailable()) throw new UsageError(`--device ${d}: this libtorch has no CUDA; use --device cpu`);
+  return d;
+}
 
 export async function benchCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help')) {
@@ -51,7 +59,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
     rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: modeList as BenchMode[] | null,
     loopSteps: Number(flags['loop-steps']), referenceBudget: Number(flags['reference-budget']), reference: ref === 'none' ? null : ref,
-    python: String(flags.python), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
+    python: String(flags.python), device: checkBenchDevice(String(flags.device)), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
     log: (l) => console.log(l),
   });
   console.log(formatBench(rows, info));

@@ -25,7 +25,7 @@ export function freePort(): Promise<number> {
  * `batchcam train …` with RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1 and a free
  * MASTER_PORT; forwards SIGINT/SIGTERM to them once (each worker is its own process group, so a terminal's Ctrl-C
  * reaches them only through here, and only once); and resolves with the job's exit code: 0 when all finish, else
- * the first failure's (naming its rank), after giving the others `graceSeconds` to notice and stop.
+ * the first failure's (naming its rank), after giving the others `graceSeconds` (default 15) to notice and stop.
  */
 export async function launchWorkers(n: number, trainArgs: readonly string[], o: { graceSeconds?: number; log?: (l: string) => void } = {}): Promise<number> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -64,7 +64,9 @@ export async function launchWorkers(n: number, trainArgs: readonly string[], o: 
             const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
             failure = code === EXIT_CODES.interrupted ? EXIT_CODES.interrupted : code && code > 0 ? code : EXIT_CODES.peer;
             log(`batchcam: worker rank ${w.rank} (pid ${w.child.pid}) ${how}` + (left > 0 ? '; waiting for the other workers to stop' : ''));
-            const grace = o.graceSeconds ?? 90;
+            // The others fail on their own as soon as a collective reaches the dead peer; one still blocked (e.g. in the
+            // rendezvous, which rank 0 never joined) is killed after the grace period.
+            const grace = o.graceSeconds ?? 15;
             killTimer = setTimeout(() => {
               for (const x of workers) {
                 if (x.done) continue;
