@@ -15,8 +15,10 @@ const T = await import(${JSON.stringify(TORCH)});
 const rank = Number(process.env.RANK), world = Number(process.env.WORLD_SIZE);
 const pg = T.ProcessGroup.create({ host: '127.0.0.1', port: Number(process.env.MASTER_PORT), rank, worldSize: world, timeoutMs: 20000 });
 const a = T.tensor([rank + 1, 10 * (rank + 1), 0.5]);
+const a2 = T.tensor([rank, 1, 2, 3], [2, 2]);
+pg.allReduce([a, a2]); // one coalesced collective: one dtype, any shapes
 const b = T.tensor([rank], [1], { dtype: 'int64' });
-pg.allReduce([a, b]);
+pg.allReduce([b]);
 const c = T.tensor([rank * 5 + 2]);
 pg.broadcast([c], 0);
 const g = pg.allGather(T.tensor([rank * rank, -rank]));
@@ -25,7 +27,7 @@ const x = T.tensor([rank + 1, 2]).requiresGrad_();
 const s = pg.allReduceSum(x);
 T.backward(s.mul(s).sum().mul(rank + 1));
 pg.barrier();
-console.log(JSON.stringify({ a: a.toArray(), b: b.toArray(), c: c.toArray(), g: g.map((t) => t.toArray()), s: s.toArray(), dx: x.grad.toArray() }));
+console.log(JSON.stringify({ a: a.toArray(), a2: a2.toArray(), b: b.toArray(), c: c.toArray(), g: g.map((t) => t.toArray()), s: s.toArray(), dx: x.grad.toArray() }));
 pg.destroy();
 `;
 
@@ -50,8 +52,9 @@ test('c10d over Gloo, 3 processes: all-reduce (coalesced), broadcast, all-gather
   const sum = (f: (r: number) => number): number => ranks.reduce((acc, r) => acc + f(r), 0);
   for (const [r, run] of runs.entries()) {
     assert.equal(run.code, 0, `rank ${r}: ${run.err}`);
-    const v = JSON.parse(run.out) as { a: number[]; b: number[]; c: number[]; g: number[][]; s: number[]; dx: number[] };
+    const v = JSON.parse(run.out) as { a: number[]; a2: number[]; b: number[]; c: number[]; g: number[][]; s: number[]; dx: number[] };
     assert.deepEqual(v.a, [sum((q) => q + 1), sum((q) => 10 * (q + 1)), 1.5]);
+    assert.deepEqual(v.a2, [sum((q) => q), 3, 6, 9]);
     assert.deepEqual(v.b, [sum((q) => q)]);
     assert.deepEqual(v.c, [2], 'rank 0 broadcast its value');
     assert.deepEqual(v.g, ranks.map((q) => [q * q, -q]));
