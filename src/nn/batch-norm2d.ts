@@ -39,7 +39,7 @@ export class BatchNorm2d extends Module {
   #syncForward(x: Tensor, shards: BatchShards): Tensor {
     return scope(() => {
       const [b, c, h, w] = x.shape as [number, number, number, number];
-      const n = shards.sum(zeros([1]).add(b * h * w)); // values per channel in the whole batch
+      const n = shards.sum(zeros([1], { device: x.device }).add(b * h * w)); // values per channel in the whole batch
       const mean = shards.sum(x.sum([0, 2, 3])).div(n); // C
       const centred = x.sub(mean.reshape([1, c, 1, 1]));
       const variance = shards.sum(centred.square().sum([0, 2, 3])).div(n); // biased, as batch_norm normalises by

@@ -21,7 +21,7 @@ const b = T.tensor([rank], [1], { dtype: 'int64' });
 pg.allReduce([b]);
 const c = T.tensor([rank * 5 + 2]);
 pg.broadcast([c], 0);
-const g = pg.allGather(T.tensor([rank * rank, -rank]));
+const g = pg.allGather(T.tensor([rank * rank, 0 - rank]));
 // d/dx of Σ_r (r+1)·‖Σ_ranks x‖²: the gradient is summed back over the ranks.
 const x = T.tensor([rank + 1, 2]).requiresGrad_();
 const s = pg.allReduceSum(x);
@@ -57,7 +57,7 @@ test('c10d over Gloo, 3 processes: all-reduce (coalesced), broadcast, all-gather
     assert.deepEqual(v.a2, [sum((q) => q), 3, 6, 9]);
     assert.deepEqual(v.b, [sum((q) => q)]);
     assert.deepEqual(v.c, [2], 'rank 0 broadcast its value');
-    assert.deepEqual(v.g, ranks.map((q) => [q * q, -q]));
+    assert.deepEqual(v.g, ranks.map((q) => [q * q, q === 0 ? 0 : -q]));
     const s = [sum((q) => q + 1), 2 * world];
     assert.deepEqual(v.s, s);
     // L = Σ_q (q+1)·‖s‖², s = Σ_q x_q: dL/dx_r = 2·s·Σ_q (q+1), the same on every rank.
