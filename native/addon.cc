@@ -11,6 +11,12 @@
 #include <torch/csrc/autograd/variable.h>
 #include <torch/version.h>
 
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
 #include <malloc.h>
 
 #include <atomic>
@@ -326,6 +332,16 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// setData(tensor, src): tensor.data = src (Variable::set_data), e.g. to move a parameter to another device in place,
+// keeping its identity (torch.nn.Module._apply does the same).
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto& t = const_cast<at::Tensor&>(tensorOf(info[0]));
+    t.set_data(tensorOf(info[1]));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value Item(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     return Napi::Number::New(info.Env(), tensorOf(info[0]).item<double>());
@@ -399,6 +415,151 @@ Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
 
 Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
+}
+
+
+// ---------------------------------------------------------------------------------- c10d (process groups)
+// Thin bindings over torch's own distributed engine: a TCPStore rendezvous and a ProcessGroupGloo, addressed from
+// JS by a small integer id. Every collective is synchronous (work->wait()) and bounded by the group's timeout, so a
+// dead or stuck peer surfaces as a JS exception (via guarded), never a hang.
+
+#ifdef USE_C10D_GLOO
+struct Group {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+};
+std::vector<std::unique_ptr<Group>> g_groups;
+
+c10d::ProcessGroup& groupOf(const Napi::Value& v) {
+  auto id = v.As<Napi::Number>().Int64Value();
+  if (id < 0 || id >= static_cast<int64_t>(g_groups.size()) || !g_groups[id])
+    throw Napi::Error::New(v.Env(), "process group " + std::to_string(id) + " does not exist (destroyed?)");
+  return *g_groups[id]->pg;
+}
+
+c10d::ProcessGroup& groupById(int64_t id) {
+  if (id < 0 || id >= static_cast<int64_t>(g_groups.size()) || !g_groups[id])
+    throw std::runtime_error("process group " + std::to_string(id) + " does not exist (destroyed?)");
+  return *g_groups[id]->pg;
+}
+
+void waitWork(const c10::intrusive_ptr<c10d::Work>& w) { w->wait(); }
+
+// pgCreate(host, port, rank, worldSize, timeoutMs, deviceHost, deviceInterface) -> id. Rank 0 serves the store.
+Napi::Value PgCreate(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto host = info[0].As<Napi::String>().Utf8Value();
+    auto port = info[1].As<Napi::Number>().Int32Value();
+    auto rank = info[2].As<Napi::Number>().Int32Value();
+    auto world = info[3].As<Napi::Number>().Int32Value();
+    auto timeout = std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value());
+    auto devHost = info[5].As<Napi::String>().Utf8Value();
+    auto devIf = info[6].As<Napi::String>().Utf8Value();
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(port);
+    so.isServer = rank == 0;
+    so.numWorkers = world;
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    auto store = c10::make_intrusive<c10d::TCPStore>(host, so);
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    opts->threads = 1;
+    if (!devIf.empty()) opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(devIf));
+    else if (!devHost.empty()) opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(devHost));
+    else opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, opts);
+    g_groups.push_back(std::unique_ptr<Group>(new Group{store, pg}));
+    return Napi::Number::New(info.Env(), static_cast<double>(g_groups.size() - 1));
+  });
+}
+
+Napi::Value PgDestroy(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto id = info[0].As<Napi::Number>().Int64Value();
+    if (id >= 0 && id < static_cast<int64_t>(g_groups.size())) g_groups[id].reset();
+    return info.Env().Undefined();
+  });
+}
+
+// pgBroadcast(id, tensors[], root): in place.
+Napi::Value PgBroadcast(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto& pg = groupOf(info[0]);
+    auto ts = tensorArray(info[1], "broadcast");
+    c10d::BroadcastOptions o;
+    o.rootRank = info[2].As<Napi::Number>().Int64Value();
+    for (auto& t : ts) {
+      std::vector<at::Tensor> one{t};
+      waitWork(pg.broadcast(one, o));
+    }
+    return info.Env().Undefined();
+  });
+}
+
+// pgAllreduce(id, tensors[]): in-place sum; several tensors of one dtype go as one coalesced collective.
+Napi::Value PgAllreduce(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto& pg = groupOf(info[0]);
+    auto ts = tensorArray(info[1], "allreduce");
+    if (ts.size() == 1) waitWork(pg.allreduce(ts));
+    else if (!ts.empty()) waitWork(pg.allreduce_coalesced(ts));
+    return info.Env().Undefined();
+  });
+}
+
+// pgAllgather(id, tensor) -> tensor[worldSize], rank order.
+Napi::Value PgAllgather(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto& pg = groupOf(info[0]);
+    std::vector<at::Tensor> in{tensorOf(info[1], "allgather").contiguous()};
+    std::vector<std::vector<at::Tensor>> out(1);
+    for (int i = 0; i < pg.getSize(); i++) out[0].push_back(at::empty_like(in[0]));
+    waitWork(pg.allgather(out, in));
+    auto a = Napi::Array::New(info.Env(), out[0].size());
+    for (size_t i = 0; i < out[0].size(); i++) a.Set(i, wrap(info.Env(), out[0][i]));
+    return a;
+  });
+}
+
+Napi::Value PgBarrier(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    waitWork(groupOf(info[0]).barrier());
+    return info.Env().Undefined();
+  });
+}
+
+// torch.distributed.nn.functional.all_reduce: a sum across ranks whose backward is again that sum.
+struct AllReduceSum : public torch::autograd::Function<AllReduceSum> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t group) {
+    ctx->saved_data["group"] = group;
+    std::vector<at::Tensor> t{x.detach().clone().contiguous()};
+    waitWork(groupById(group).allreduce(t));
+    return t[0];
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list g) {
+    return {AllReduceSum::apply(g[0], ctx->saved_data["group"].toInt()), at::Tensor()};
+  }
+};
+
+// pgAllreduceDiff(id, tensor) -> the differentiable sum across ranks (a new tensor).
+Napi::Value PgAllreduceDiff(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    groupOf(info[0]);
+    auto id = info[0].As<Napi::Number>().Int64Value();
+    return wrap(info.Env(), AllReduceSum::apply(tensorOf(info[1], "allreduceDiff"), id));
+  });
+}
+#endif
+
+Napi::Value C10dAvailable(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+#ifdef USE_C10D_GLOO
+  o.Set("gloo", true);
+#else
+  o.Set("gloo", false);
+#endif
+  o.Set("nccl", false);
+  return o;
 }
 
 // ---------------------------------------------------------------------------------- runtime
@@ -481,6 +642,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("gradOf", GradOf);
   FN("setGrad", SetGrad);
   FN("item", Item);
+  FN("setData", SetData);
   FN("dispose", Dispose);
   FN("isDisposed", IsDisposed);
   FN("liveTensors", LiveTensors);
@@ -496,6 +658,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("getNumThreads", GetNumThreads);
   FN("cudaAvailable", CudaAvailable);
   FN("config", Config);
+  FN("c10dBackends", C10dAvailable);
+#ifdef USE_C10D_GLOO
+  FN("pgCreate", PgCreate);
+  FN("pgDestroy", PgDestroy);
+  FN("pgBroadcast", PgBroadcast);
+  FN("pgAllreduce", PgAllreduce);
+  FN("pgAllgather", PgAllgather);
+  FN("pgBarrier", PgBarrier);
+  FN("pgAllreduceDiff", PgAllreduceDiff);
+#endif
 #undef FN
   return exports;
 }

@@ -55,6 +55,24 @@ if (fs.existsSync(path.join(found.lib, 'libtorch_cuda.so'))) {
   // Nothing references libtorch_cuda's symbols directly; keep it linked so CUDA kernels register.
   libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
 }
+// c10d over Gloo (data-parallel training): Debian ships Gloo's library in libgloo0 and its headers in libgloo-dev;
+// a pip wheel has both inside (headers in include/gloo, code in libtorch_cpu). Without them the addon builds
+// without process groups and `--nproc-per-node`/RANK runs say so.
+const defines = [];
+const c10dHeader = path.join(found.includes[0], 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp');
+const glooHeader = path.join(found.includes[0], 'gloo', 'allreduce.h');
+if (process.env.BATCHCAM_C10D !== 'off' && fs.existsSync(c10dHeader) && fs.existsSync(glooHeader)) {
+  if (process.env.LIBTORCH) {
+    defines.push('USE_C10D_GLOO', 'USE_DISTRIBUTED');
+  } else {
+    const glooLib = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].find((d) => fs.existsSync(path.join(d, 'libgloo.so')));
+    if (glooLib) {
+      defines.push('USE_C10D_GLOO', 'USE_DISTRIBUTED');
+      libs.push(`-L${glooLib}`, '-lgloo');
+    }
+  }
+}
+if (!defines.length) console.warn('batchcam: Gloo headers not found (apt-get install libgloo-dev): building without data-parallel training');
 const abi = process.env.LIBTORCH_CXX11_ABI === '0' ? '0' : '1';
 const gypi = {
   variables: {
@@ -62,7 +80,8 @@ const gypi = {
     torch_lib_dir: found.lib,
     torch_libraries: [`-L${found.lib}`, ...libs],
     torch_cxx11_abi: abi,
+    torch_defines: defines,
   },
 };
 fs.writeFileSync(path.join(__dirname, 'libtorch.gypi'), JSON.stringify(gypi, null, 2) + '\n');
-console.log(`batchcam: building against libtorch in ${found.lib}${libs.includes('-ltorch_cuda') ? ' (CUDA)' : ''}`);
+console.log(`batchcam: building against libtorch in ${found.lib}${libs.includes('-ltorch_cuda') ? ' (CUDA)' : ''}${defines.length ? ' with c10d/Gloo' : ''}`);

@@ -15,6 +15,7 @@ export const EXIT_CODES = {
   storage: 4,
   diverged: 5,
   locked: 6,
+  peer: 7,
   interrupted: 130,
 } as const;
 
@@ -27,6 +28,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<keyof typeof EXIT_CODES, string
   storage: 'checkpoint, model file or run directory unreadable, unwritable or unusable (e.g. it holds a run and neither --resume nor --overwrite was given; disk full)',
   diverged: 'training diverged: a loss term or the gradient norm became NaN/Inf (the last good checkpoint is kept)',
   locked: 'the run directory is in use by another live process (the message names its pid)',
+  peer: 'data-parallel training lost a worker: a peer process died, or a collective or the rendezvous timed out (the message names the rank)',
   interrupted: 'stopped by Ctrl-C/SIGTERM: the current step was finished and checkpointed; the message says how to resume',
 };
 
@@ -95,6 +97,11 @@ export class RunLockedError extends BatchcamError {
     super(`run directory ${dir} is in use by ${pid === null ? 'another process' : `process ${pid}`}${detail} (lock file ${lockFile}); ` +
       'wait for it to finish or stop it, or choose another --out (if that process is gone, delete the lock file)');
   }
+}
+
+/** A data-parallel peer died, or the rendezvous or a collective timed out (exit 7). */
+export class PeerError extends BatchcamError {
+  override readonly exitCode = EXIT_CODES.peer;
 }
 
 /** Stopped by SIGINT/SIGTERM; `resumeCommand` continues the work, or is null when nothing was written (exit 130). */

@@ -37,6 +37,8 @@ export { train, evaluateAccuracy, loadConfigData, type TrainOptions, type TrainR
 export { readCheckpoint, restoreCheckpoint, CheckpointError } from './train/checkpoint.js';
 export { loadTrainedModel, weightsFile, type LoadedModel } from './train/trained-model.js';
 export { NonFiniteError } from './train/non-finite.js';
+/** Data-parallel training on c10d (torch.distributed's TCPStore and Gloo process group; `torch.ProcessGroup`). */
+export { DataParallel, distEnv, type DistEnv } from './train/data-parallel.js';
 /** Errors a user can act on, each with the exit code `batchcam` uses for it. */
 export * from './errors.js';
 export { interruptSignal, withInterrupts } from './train/interrupt.js';

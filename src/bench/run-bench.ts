@@ -23,6 +23,8 @@ export interface BenchOptions {
   /** Path of torch_reference.py; null skips PyTorch. */
   reference: string | null;
   python: string;
+  /** 'cpu' (default) or cuda[:N]: where batchcam and the reference run. */
+  device?: string;
   peakGflops: number | null;
   log: (line: string) => void;
 }
@@ -75,7 +77,8 @@ function runReference(o: BenchOptions, models: string[], specs: Set<string>): To
   }
   const out = join(mkdtempSync(join(tmpdir(), 'batchcam-bench-')), 'torch.json');
   const args = [ref, '--models', models.join(','), '--modes', [...specs].join(','), '--batch', String(o.batch),
-    '--threads', String(o.threads), '--budget', String(o.referenceBudget), '--rounds', String(o.rounds), '--json', out];
+    '--threads', String(o.threads), '--budget', String(o.referenceBudget), '--rounds', String(o.rounds), '--json', out,
+    ...(o.device && o.device !== 'cpu' ? ['--device', o.device] : [])];
   o.log(`# running ${o.python} ${args.join(' ')}`);
   const r = spawnSync(o.python, args, { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp' } });
   if (r.status !== 0 || !existsSync(out)) {
@@ -95,6 +98,7 @@ export function runBench(o: BenchOptions): { rows: BenchRow[]; info: Record<stri
   for (const name of o.models) {
     manualSeed(0);
     const model = createModel(name);
+    if (o.device && o.device !== 'cpu') model.toDevice(o.device);
     const modes = plan(name).filter(([m]) => !o.modes || o.modes.includes(m));
     if (!modes.length) continue;
     const steps: Record<string, () => void> = {};
@@ -132,7 +136,7 @@ export function runBench(o: BenchOptions): { rows: BenchRow[]; info: Record<stri
     }
     if (row.gflops !== null && Number.isFinite(peak.gflops)) row.percentOfPeak = (100 * row.gflops) / peak.gflops;
   }
-  return { rows, info: { torch: torchConfig().version, threads: o.threads, batch: o.batch, peakGflops: peak.gflops, peakBasis: peak.basis } };
+  return { rows, info: { torch: torchConfig().version, device: o.device ?? 'cpu', threads: o.threads, batch: o.batch, peakGflops: peak.gflops, peakBasis: peak.basis } };
 }
 
 function isTrainingMode(mode: string): boolean {

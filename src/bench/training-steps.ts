@@ -24,17 +24,32 @@ export type BenchMode =
 export const BENCH_MODES: readonly BenchMode[] = ['train', 'cam2', 'cam1', 'full2', 'full1', 'image-proto', 'proto-contrast',
   'batch-contrast', 'background', 'infer', 'explain-batch', 'explain-loop'];
 
-/** Builds the step closure of a mode on a fixed random batch (like the reference: random 1×28×28 inputs). */
+/**
+ * Builds the step closure of a mode on a fixed random batch (like the reference: random 1×28×28 inputs), on the
+ * model's device. On a GPU each step ends by reading one value back, so a timed step includes its queued kernels
+ * (the reference calls torch.cuda.synchronize).
+ */
 export function makeStep(model: Classifier, mode: BenchMode, layer: string, batch: number, lam = 0.1): () => void {
-  const x = randn([batch, 1, 28, 28]);
-  const y = randint(0, model.numClasses, [batch]);
+  const device = model.device;
+  const step = makeDeviceStep(model, mode, layer, batch, lam, device);
+  if (device === 'cpu') return step;
+  const probe = model.parameters()[0]!;
+  return () => {
+    step();
+    scope(() => probe.reshape([-1]).slice(0, 0, 1).item());
+  };
+}
+
+function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch: number, lam: number, device: string): () => void {
+  const x = randn([batch, 1, 28, 28], { device });
+  const y = randint(0, model.numClasses, [batch], { device });
   const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0 });
   const camOnly = mode === 'batch-contrast' || mode === 'background';
   const imageBank = mode === 'image-proto' || mode === 'proto-contrast';
   // The image bank from non-negative random "training images" (the step's cost does not depend on their content).
   const bank = imageBank
-    ? scope(() => PrototypeBank.fromImages(rand([10 * batch, 1, 28, 28]), randint(0, model.numClasses, [10 * batch]), model.numClasses))
-    : camOnly ? null : new PrototypeBank({ numClasses: model.numClasses, height: 28, width: 28 });
+    ? scope(() => PrototypeBank.fromImages(rand([10 * batch, 1, 28, 28], { device }), randint(0, model.numClasses, [10 * batch], { device }), model.numClasses))
+    : camOnly ? null : new PrototypeBank({ numClasses: model.numClasses, height: 28, width: 28, device });
   const trainStep = (loss: () => Tensor): void => scope(() => {
     model.train();
     opt.zeroGrad();

@@ -2,10 +2,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { UsageError } from '../errors.js';
+import { cudaAvailable } from '../torch/index.js';
 import { KNOWN_MODES, formatBench, runBench } from '../bench/run-bench.js';
 import { benchLoader, formatLoaderBench, type LoaderBenchResult } from '../bench/loader-bench.js';
 import type { BenchMode } from '../bench/training-steps.js';
 import { helpText, parseArgs, type FlagSpec } from './args.js';
+import { benchDataParallel, formatDataParallel } from '../bench/data-parallel-bench.js';
 
 // The idiomatic-PyTorch baseline kept in the repository (dist/src/cli/ → bench/torch_reference.py).
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,7 +29,16 @@ const FLAGS: FlagSpec[] = [
   { flag: 'loader-size', kind: 'int', def: 64, help: 'loader mode: side of the PNGs (and of the ResNet18 input it is compared with)' },
   { flag: 'loader-workers', kind: 'int', def: null, help: 'loader mode: decode worker threads (default: one per core but one, at most 4)' },
   { flag: 'json', kind: 'string', def: 'bench.json', help: 'where to write the results' },
+  { flag: 'device', kind: 'string', def: 'cpu', help: 'cpu or cuda[:N] (a CUDA libtorch; the reference runs there too)' },
+  { flag: 'dp-steps', kind: 'int', def: 20, help: 'timed steps of the data-parallel line (2 processes × 1 thread vs 1 process × 2 threads; 0 = skip)' },
+  { flag: 'dp-only', kind: 'bool', def: false, help: 'only the data-parallel line' },
 ];
+
+function checkBenchDevice(d: string): string {
+  if (d !== 'cpu' && !/^cuda(:\d+)?$/.test(d)) throw new UsageError(`--device: got '${d}', expected cpu or cuda[:N]`);
+  if (d !== 'cpu' && !cudaAvailable()) throw new UsageError(`--device ${d}: this libtorch has no CUDA; use --device cpu`);
+  return d;
+}
 
 export async function benchCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help')) {
@@ -41,11 +52,20 @@ export async function benchCommand(argv: string[]): Promise<void> {
   if (unknown.length) throw new UsageError(`--modes: unknown mode(s) ${unknown.join(', ')}; expected some of ${KNOWN_MODES.join(',')} or all`);
   const stepModes = modeList === null ? null : modeList.filter((m) => m !== 'loader');
   const withLoader = modeList === null || modeList.includes('loader');
+  const dpSteps = Number(flags['dp-steps']);
+  const dp = dpSteps > 0 ? await benchDataParallel({ steps: dpSteps, batch: Number(flags.batch), cores: Number(flags.threads) }) : null;
+  const dpLine = dp ? formatDataParallel(dp, Number(flags.batch)) : null;
+  if (flags['dp-only'] === true) {
+    if (!dpLine) throw new UsageError('--dp-only needs --dp-steps > 0');
+    console.log(dpLine);
+    writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ dataParallel: dp }, null, 2) + '\n'));
+    return;
+  }
   const { rows, info } = stepModes !== null && stepModes.length === 0 ? { rows: [], info: {} } : runBench({
     models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
     rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: stepModes as BenchMode[] | null,
     loopSteps: Number(flags['loop-steps']), referenceBudget: Number(flags['reference-budget']), reference: ref === 'none' ? null : ref,
-    python: String(flags.python), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
+    python: String(flags.python), device: checkBenchDevice(String(flags.device)), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
     log: (l) => console.log(l),
   });
   if (rows.length) console.log(formatBench(rows, info));
@@ -60,6 +80,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     });
     console.log(formatLoaderBench(loader));
   }
-  writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ info, rows, ...(loader ? { loader } : {}) }, null, 2) + '\n'));
+  if (dpLine) console.log(dpLine);
+  writeFileAtomic(String(flags.json), Buffer.from(JSON.stringify({ info, rows, ...(loader ? { loader } : {}), dataParallel: dp }, null, 2) + '\n'));
   console.log(`# results written to ${String(flags.json)}`);
 }

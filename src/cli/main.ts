@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { BatchcamError, EXIT_CODES } from '../errors.js';
 import { benchCommand } from './bench-command.js';
-import { trainCommand } from './train-command.js';
+import { LaunchedJobExit, trainCommand } from './train-command.js';
 import { evaluateCommand } from './evaluate-command.js';
 import { experimentCommand } from './experiment-command.js';
 import { explainCommand } from './explain-command.js';
@@ -41,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     await c.run(rest);
     return EXIT_CODES.ok;
   } catch (e) {
+    if (e instanceof LaunchedJobExit) return e.exitCode;
     // Failures the user can fix get one message naming the problem and the fix, and their kind's exit code
     // (src/errors.ts); anything else is a bug and keeps its stack for the report.
     if (e instanceof BatchcamError) {

@@ -1,5 +1,6 @@
 import { oneHot, scope, where, type Tensor } from '../torch/index.js';
 import { distance, type Distance } from './distance.js';
+import { shareOfMean, type BatchShards } from '../torch/index.js';
 
 /** Whether the batch class means are constants (`detached`, default) or part of the graph (`attached`). */
 export type BatchTarget = 'detached' | 'attached';
@@ -15,6 +16,13 @@ export interface BatchCamLossOptions {
    * from the B×B same-class matrix (O(B²·HW)). Same result either way.
    */
   numClasses?: number;
+  /**
+   * Data-parallel: the batch is split across processes and M_c is the class mean over the WHOLE batch (per-class sums
+   * and counts summed over the shards, which is what an all-gather of the detached CAMs and labels would give, in
+   * C×H×W rather than B×H×W of traffic); the result is this process's share of the whole-batch mean. Needs
+   * `numClasses`. With `target: 'attached'` the gradient through M_c reaches every shard (the sum is differentiable).
+   */
+  shards?: BatchShards;
 }
 
 /**
@@ -51,7 +59,14 @@ export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: Ba
     const src = (target === 'detached' ? cams.detach() : cams).reshape([b, h * w]);
     let means: Tensor;
     let counts: Tensor; // B: members of each sample's class, ≥ 1 (itself)
-    if (o.numClasses !== undefined) {
+    if (o.shards) {
+      if (o.numClasses === undefined) throw new RangeError('batchCamLoss: a sharded batch needs numClasses');
+      const hot = oneHot(y, o.numClasses).to(cams.dtype); // B×C
+      const classCounts = o.shards.sum(hot.sum(0)); // C, whole batch
+      const classMeans = o.shards.sum(hot.transpose(0, 1).matmul(src)).div(classCounts.clamp(1).unsqueeze(1)); // C×HW
+      means = classMeans.indexSelect(0, y);
+      counts = classCounts.indexSelect(0, y);
+    } else if (o.numClasses !== undefined) {
       const m = classMeanMaps(src, y, o.numClasses);
       means = m.means.indexSelect(0, y);
       counts = m.counts.indexSelect(0, y);
@@ -63,6 +78,6 @@ export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: Ba
     means = means.reshape([b, h, w]);
     const eligible = counts.ge(2);
     const d = where(eligible, distance(cams, means, kind), 0);
-    return d.sum().div(eligible.sum().clamp(1));
+    return o.shards ? shareOfMean(d.sum(), eligible.sum(), o.shards) : d.sum().div(eligible.sum().clamp(1));
   });
 }

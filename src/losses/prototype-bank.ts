@@ -1,5 +1,6 @@
 import { keep, logicalOr, noGrad, oneHot, scope, stack, tensor, where, zeros, type Tensor } from '../torch/index.js';
 import { StateDictError } from '../nn/module.js';
+import type { BatchShards } from '../torch/index.js';
 
 /**
  * Where prototypes come from (docs/method.md §3): an EMA of detached CAMs, the class-mean training image, or the
@@ -170,9 +171,11 @@ export class PrototypeBank {
    * m_c = mean of their detached CAMs; an uninitialised class takes P_c = m_c and becomes initialised, an
    * initialised one P_c ← momentum·P_c + (1 − momentum)·m_c; other classes are untouched. Vectorised: per-class sums
    * are one one-hot matmul. `cams` B×H×W (or B×1×H×W), `labels` int64 B, `correct` bool B (needed when
-   * `correctOnly`). A no-op for an image bank, whose prototypes are fixed.
+   * `correctOnly`). A no-op for an image bank, whose prototypes are fixed. With `shards` (data-parallel), the per-class
+   * sums and counts are summed over every process's shard first, so the bank stays identical on every process and
+   * equal to one process's bank updated from the whole batch.
    */
-  update(cams: Tensor, labels: Tensor, correct?: Tensor): void {
+  update(cams: Tensor, labels: Tensor, correct?: Tensor, shards?: BatchShards): void {
     if (isImageSource(this.source)) return;
     const b = cams.shape[0]!;
     const hw = this.height * this.width;
@@ -192,8 +195,9 @@ export class PrototypeBank {
       const x = cams.detach().reshape([b, hw]).to('float32');
       let w = oneHot(labels.to(dev), this.numClasses).to('float32'); // B×C sample-to-class weights
       if (this.correctOnly && correct) w = w.mul(correct.to(dev).to('float32').unsqueeze(1));
-      const counts = w.sum(0); // C
-      const mean = w.transpose(0, 1).matmul(x).div(counts.clamp(1).unsqueeze(1)); // C×HW
+      const counts = shards ? shards.sum(w.sum(0)) : w.sum(0); // C
+      const sums = w.transpose(0, 1).matmul(x); // C×HW
+      const mean = (shards ? shards.sum(sums) : sums).div(counts.clamp(1).unsqueeze(1));
       const present = counts.gt(0).unsqueeze(1); // C×1
       const init = this.#init.ne(0).unsqueeze(1);
       const p = this.#protos.view([this.numClasses, hw]);

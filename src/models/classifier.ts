@@ -19,6 +19,13 @@ export abstract class Classifier extends Module {
   abstract readonly targetLayers: readonly string[];
   abstract readonly numClasses: number;
 
+  /**
+   * Per-sample keys (int64 B, `sampleKeys` of src/nn/keyed-dropout.ts) that a training forward pass draws its dropout
+   * masks from, or null for libtorch's generator. The trainer sets them for each step, so a sample's mask does not
+   * depend on its batch or on how the batch is split across processes. Owned by whoever sets them.
+   */
+  sampleKeys: Tensor | null = null;
+
   /** Runs the network, returning the target layer's activation together with the logits. */
   abstract forwardSplit(x: Tensor, layer?: string): SplitForward;
 

@@ -1,11 +1,13 @@
 import { dropout, maxPool2d, scope, type Tensor } from '../torch/index.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
+import { keyedDropout } from '../nn/keyed-dropout.js';
 import { Classifier, type SplitForward } from './classifier.js';
 
 /**
  * The classic PyTorch MNIST example net: conv3×3(32)-ReLU, conv3×3(64)-ReLU (target 'conv2', 24×24), maxpool 2,
- * dropout 0.25, FC 9216→128-ReLU, dropout 0.5, FC 128→C. Dropout is elementwise, so the head is per-sample.
+ * dropout 0.25, FC 9216→128-ReLU, dropout 0.5, FC 128→C. Dropout is elementwise, so the head is per-sample; its masks come
+ * from `sampleKeys` when set (training), so they do not depend on how a batch is composed or split.
  * For an H×W input other than 28×28 the first FC takes 64·⌊(H−4)/2⌋·⌊(W−4)/2⌋ features.
  */
 export class SimpleCNN extends Classifier {
@@ -31,10 +33,16 @@ export class SimpleCNN extends Classifier {
     this.checkLayer(layer);
     return scope(() => {
       const activation = this.conv2.forward(this.conv1.forward(x).relu()).relu();
-      const h = dropout(maxPool2d(activation, 2), 0.25, this.training).flatten(1);
-      const logits = this.fc2.forward(dropout(this.fc1.forward(h).relu(), 0.5, this.training));
+      const h = this.#dropout(maxPool2d(activation, 2), 0.25, 1).flatten(1);
+      const logits = this.fc2.forward(this.#dropout(this.fc1.forward(h).relu(), 0.5, 2));
       return { activation, logits };
     });
+  }
+
+  /** Dropout in training mode: keyed per sample when the trainer set `sampleKeys`, else libtorch's generator. */
+  #dropout(x: Tensor, p: number, salt: number): Tensor {
+    if (this.training && this.sampleKeys) return keyedDropout(x, p, this.sampleKeys, salt);
+    return dropout(x, p, this.training);
   }
 
   /** Features after conv2 and the 2×2 max-pool: 64·⌊(H−4)/2⌋·⌊(W−4)/2⌋ (9216 for 28×28). */

@@ -11,6 +11,7 @@ export { BatchNorm2d } from './batch-norm2d.js';
 export { LayerNorm, LayerNorm2d } from './layer-norm.js';
 export { GRN } from './grn.js';
 export { DropPath } from './drop-path.js';
+export { keyedDropout, sampleKeys, mix32 } from './keyed-dropout.js';
 export { uniform, truncNormal } from './init.js';
 export { Optimizer, type OptimizerState, type SlotSpec } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';

@@ -118,6 +118,19 @@ export abstract class Module {
     });
   }
 
+  /** Moves every parameter and buffer to `device` in place (same tensors, as torch's `module.to(device)`); returns this. */
+  toDevice(device: string): this {
+    noGrad(() => {
+      for (const [, t] of this.stateDict()) t.moveTo_(device);
+    });
+    return this;
+  }
+
+  /** The device of the first parameter ('cpu' for a module without any). */
+  get device(): string {
+    return this.parameters()[0]?.device ?? 'cpu';
+  }
+
   /** Frees every parameter and buffer. */
   dispose(): void {
     for (const [, t] of this.stateDict()) t.dispose();

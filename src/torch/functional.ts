@@ -136,3 +136,23 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: 
   const [values, indices] = opList('aten::topk', x, k, dim, largest, true);
   return { values: values!, indices: indices! };
 }
+
+/** Elementwise a XOR b of integer tensors. */
+export function bitwiseXor(a: Tensor, b: Tensor): Tensor {
+  return op('aten::bitwise_xor.Tensor', a, b);
+}
+
+/** Elementwise a AND mask of an integer tensor (an integer constant). */
+export function bitwiseAnd(a: Tensor, mask: bigint): Tensor {
+  return op('aten::bitwise_and.Scalar', a, mask);
+}
+
+/** Elementwise a >> bits (arithmetic shift) of an integer tensor. */
+export function rightShift(a: Tensor, bits: number): Tensor {
+  return op('aten::bitwise_right_shift.Tensor_Scalar', a, BigInt(bits));
+}
+
+/** Elementwise a·k with an integer constant, keeping an integer tensor integer (a JS number would promote it to float). */
+export function mulInt(a: Tensor, k: bigint): Tensor {
+  return op('aten::mul.Scalar', a, k);
+}

@@ -27,6 +27,7 @@ export interface NativeBinding {
   gradOf(t: Handle): Handle | null;
   setGrad(t: Handle, g: Handle | null): void;
   item(t: Handle): number;
+  setData(t: Handle, src: Handle): void;
   dispose(t: Handle): void;
   isDisposed(t: Handle): boolean;
   liveTensors(): number;
@@ -43,6 +44,17 @@ export interface NativeBinding {
   getNumThreads(): number;
   cudaAvailable(): boolean;
   config(): { version: string; parallel: string; mkldnn: boolean; cuda: boolean };
+  /** Which c10d backends this build of the addon has. */
+  c10dBackends(): { gloo: boolean; nccl: boolean };
+  /** c10d bindings (absent when the addon was built without Gloo). */
+  pgCreate?(host: string, port: number, rank: number, worldSize: number, timeoutMs: number, deviceHost: string,
+    deviceInterface: string): number;
+  pgDestroy?(id: number): void;
+  pgBroadcast?(id: number, tensors: Handle[], root: number): void;
+  pgAllreduce?(id: number, tensors: Handle[]): void;
+  pgAllgather?(id: number, t: Handle): Handle[];
+  pgBarrier?(id: number): void;
+  pgAllreduceDiff?(id: number, t: Handle): Handle;
 }
 
 function load(): NativeBinding {

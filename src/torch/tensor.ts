@@ -281,6 +281,23 @@ export class Tensor implements Disposable {
     if (isDType(target)) return op('aten::to.dtype', this, dtypeCode(target));
     return op('aten::to.device', this, target, native.scalarType(this.handle));
   }
+  /** A copy on `device`; `nonBlocking` lets a copy from pinned host memory overlap with the device's work. */
+  toDevice(device: string, nonBlocking = false): Tensor {
+    return op('aten::to.device', this, device, native.scalarType(this.handle), nonBlocking);
+  }
+  /** A copy in page-locked host memory (the source of non-blocking host-to-GPU copies; needs a CUDA libtorch). */
+  pinMemory(): Tensor { return op('aten::pin_memory', this); }
+  /**
+   * Moves this tensor to `device` in place, keeping its identity (a parameter stays the object modules and
+   * optimisers hold), as `param.data = param.data.to(device)` does in PyTorch. A no-op when it is there already.
+   */
+  moveTo_(device: string): this {
+    if (this.device === device || (device === 'cuda' && this.device === 'cuda:0')) return this;
+    const moved = op('aten::to.device', this, device, native.scalarType(this.handle));
+    native.setData(this.handle, moved.handle);
+    moved.dispose();
+    return this;
+  }
   float(): Tensor { return this.to('float32'); }
   long(): Tensor { return this.to('int64'); }
 

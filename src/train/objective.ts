@@ -1,4 +1,4 @@
-import { crossEntropy, noGrad, type Tensor } from '../torch/index.js';
+import { crossEntropy, full, noGrad, shareOfMean, type BatchShards, type Tensor } from '../torch/index.js';
 import { batchCam } from '../cam/batch-cam.js';
 import type { Classifier } from '../models/classifier.js';
 import { batchCamLoss } from '../losses/batch-cam-loss.js';
@@ -60,18 +60,27 @@ export function regularised(cfg: TrainConfig, at: StepAt): boolean {
  * Builds the objective for a batch in the model's current (training) mode. With a regulariser on, one forward
  * pass serves both CE and Batch-CAM; the CAM-source prototype bank is updated from the detached CAMs after the
  * loss has read it, so a class's first batch only initialises its prototype.
+ *
+ * With `shards` (data-parallel: x, y are this process's shard of the batch) every term is this process's share of
+ * its whole-batch value (`shareOfMean`): means over the whole batch, the Batch-CAM Loss's class means over the whole
+ * batch (or, with --batch-cam-scope rank, this shard's own Batch-CAM Loss divided by the number of shards), and the
+ * prototype bank updated from the whole batch; the shares of all processes add up to the one-process objective.
  */
-export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, at: StepAt): ObjectiveTerms {
+export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, at: StepAt,
+  shards?: BatchShards): ObjectiveTerms {
+  const meanCe = (logits: Tensor): Tensor => shards
+    ? shareOfMean(crossEntropy(logits, y, 'sum'), full([], y.shape[0]!, { device: logits.device }), shards)
+    : crossEntropy(logits, y);
   if (!regularised(cfg, at)) {
     const logits = model.forward(x);
-    const ce = crossEntropy(logits, y);
+    const ce = meanCe(logits);
     const correct = noGrad(() => logits.argmax(1).eq(y));
     return { loss: ce, ce, proto: null, batch: null, protoContrast: null, batchContrast: null, background: null, correct };
   }
   const { cams, logits } = batchCam(model, x, y, {
     layer: cfg.camLayer ?? model.defaultTargetLayer, target: cfg.camTarget, grad: cfg.camGrad, norm: cfg.camNorm,
   });
-  const ce = crossEntropy(logits, y);
+  const ce = meanCe(logits);
   const correct = noGrad(() => logits.argmax(1).eq(y));
   let loss = ce;
   const term = (lambda: number, make: () => Tensor): Tensor | null => {
@@ -80,8 +89,13 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     loss = loss.add(t, lambda);
     return t;
   };
-  const proto = bank ? term(cfg.lambdaProto, () => prototypeLoss(cams, y, bank, cfg.protoDistance ?? cfg.distance)) : null;
-  const batch = term(cfg.lambdaBatch, () => batchCamLoss(cams, y, cfg.batchDistance ?? cfg.distance, { target: cfg.batchTarget }));
+  const proto = bank ? term(cfg.lambdaProto, () => prototypeLoss(cams, y, bank, cfg.protoDistance ?? cfg.distance, shards)) : null;
+  const batchDistance = cfg.batchDistance ?? cfg.distance;
+  const batch = term(cfg.lambdaBatch, () => !shards
+    ? batchCamLoss(cams, y, batchDistance, { target: cfg.batchTarget })
+    : cfg.batchCamScope === 'rank'
+      ? batchCamLoss(cams, y, batchDistance, { target: cfg.batchTarget }).div(shards.count)
+      : batchCamLoss(cams, y, batchDistance, { target: cfg.batchTarget, numClasses: model.numClasses, shards }));
   const protoContrast = bank
     ? term(cfg.lambdaProtoContrast, () => classContrastLoss(cams, y, bank.prototypes, bank.initialized, cfg.contrastTemperature))
     : null;
@@ -90,6 +104,6 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     return classContrastLoss(cams, y, m.means, m.present, cfg.contrastTemperature, m.paired);
   });
   const background = term(cfg.lambdaBackground, () => backgroundLoss(cams, cfg.backgroundFraction));
-  if (bank && bank.source === 'cam') bank.update(cams, y, correct);
+  if (bank && bank.source === 'cam') bank.update(cams, y, correct, shards);
   return { loss, ce, proto, batch, protoContrast, batchContrast, background, correct };
 }

@@ -7,8 +7,12 @@ import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
 import { isImageSource, PROTOTYPE_SOURCES } from '../losses/prototype-bank.js';
 import { BATCH_TARGETS } from '../losses/batch-cam-loss.js';
+import { DIST_BACKENDS } from '../torch/index.js';
 
 export { OptionError };
+
+/** Where the Batch-CAM Loss's class means come from in data-parallel training: the whole batch, or each process's shard. */
+export const BATCH_CAM_SCOPES = ['global', 'rank'] as const;
 
 /** The optimisers `--optimizer` chooses between (src/nn/adamw.ts, src/nn/sgd.ts). */
 export const OPTIMIZERS = ['adamw', 'sgd'] as const;
@@ -36,6 +40,10 @@ export const TRAIN_OPTIONS = [
   { key: 'seed', flag: 'seed', kind: 'int', def: 0, min: 0, help: 'seeds weights, data order, dropout' },
   { key: 'threads', flag: 'threads', kind: 'int', def: 2, min: 1, max: 256, help: 'libtorch intra-op threads' },
   { key: 'device', flag: 'device', kind: 'string', def: 'cpu', help: 'cpu or cuda[:N] (needs a CUDA libtorch via LIBTORCH)' },
+  { key: 'distBackend', flag: 'dist-backend', kind: DIST_BACKENDS, def: 'gloo', help: 'c10d backend of data-parallel training (RANK/WORLD_SIZE or --nproc-per-node): gloo (CPU) or nccl (CUDA)' },
+  { key: 'distTimeout', flag: 'dist-timeout', kind: 'int', def: 60, min: 1, max: 86400, help: 'seconds a data-parallel rendezvous or collective waits for a peer before the run fails naming it' },
+  { key: 'syncBn', flag: 'sync-bn', kind: 'bool', def: false, help: 'data-parallel: BatchNorm statistics over the whole batch across processes (default: each process\'s shard)' },
+  { key: 'batchCamScope', flag: 'batch-cam-scope', kind: BATCH_CAM_SCOPES, def: 'global', help: 'data-parallel: Batch-CAM Loss class means over the whole batch (global) or each process\'s shard (rank)' },
   { key: 'trainLimit', flag: 'train-limit', kind: 'int', def: null, min: 10, nullable: true, help: 'stratified subset of the training split (all classes kept)' },
   { key: 'testLimit', flag: 'test-limit', kind: 'int', def: null, min: 10, nullable: true, help: 'stratified subset of the test split' },
   { key: 'standardize', flag: 'standardize', kind: 'bool', def: false, help: 'standardise inputs with the training mean/std (default: pixels in [0,1])' },

@@ -26,13 +26,22 @@ function removeEmptyUpTo(dir: string, top: string): void {
   }
 }
 
-/** Whether `pid` is a live process (EPERM: alive but another user's). */
+/**
+ * Whether `pid` is a live process (EPERM: alive but another user's). A zombie (killed, not yet reaped: e.g. a
+ * data-parallel worker whose launcher was killed too, in a container whose init does not reap) is not alive.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) state …"; comm may hold spaces and parentheses, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): kill(pid, 0) is all there is
   }
 }
 

@@ -3,9 +3,11 @@ import type { Optimizer } from '../nn/optimizer.js';
 import { clipGradNorm_, gradNormSquared } from '../nn/clip-grad-norm.js';
 import type { Classifier } from '../models/classifier.js';
 import type { PlainBatch } from '../data/loader.js';
-import { toTensorBatch } from '../data/batch.js';
+import { deviceBatch } from './device-batch.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
+import { sampleKeys } from '../nn/keyed-dropout.js';
 import { NonFiniteError } from './non-finite.js';
+import type { DataParallel } from './data-parallel.js';
 import { LOGGED_TERMS, objective, type StepAt, type TermKey } from './objective.js';
 import type { TrainConfig } from './options.js';
 
@@ -17,6 +19,8 @@ export interface StepState {
   params: Tensor[];
   bank: PrototypeBank | null;
   cfg: TrainConfig;
+  /** Data-parallel: this process's job (the batch is then this rank's shard); absent for one process. */
+  dp?: DataParallel;
 }
 
 /** The host values of one step. */
@@ -33,19 +37,37 @@ export interface StepValues {
  * One optimiser step at the current learning rate: the objective, backward, gradient clipping, update. Every
  * logged value — the objective's terms, the correct count and the gradient norm — comes to the host in ONE read
  * after backward; a NaN/Inf term or gradient norm throws NonFiniteError before the weights change.
+ *
+ * Dropout masks come from (seed, step, each sample's dataset index), not from libtorch's generator, so a sample's
+ * mask is the same whatever batch or shard it is in. Data-parallel (`s.dp`, `batch` this rank's shard): each
+ * term is this rank's share of its whole-batch value (see `objective`); backward runs on world × the shares, the
+ * gradients are all-reduced and averaged (so they are the gradients of the whole-batch objective, on every rank),
+ * and the logged values are summed over the ranks in the same single read.
  */
 export function trainStep(s: StepState, batch: PlainBatch, at: StepAt): StepValues {
   return scope(() => {
-    const b = toTensorBatch(batch);
-    const t = objective(s.model, b.x, b.y, s.cfg, s.bank, at);
+    const b = deviceBatch(batch, s.cfg.device);
+    const dp = s.dp;
+    s.model.sampleKeys = sampleKeys(s.cfg.seed, at.step, batch.indices);
+    let t;
+    try {
+      t = objective(s.model, b.x, b.y, s.cfg, s.bank, at, dp?.group);
+    } finally {
+      s.model.sampleKeys = null;
+    }
     s.optimizer.zeroGrad();
-    backward(t.loss);
+    backward(dp ? t.loss.mul(dp.worldSize) : t.loss);
+    if (dp) dp.allReduceGradients(s.params);
     const on = LOGGED_TERMS.filter((d) => t[d.key] !== null);
     // float64 keeps every value exactly as the term's own dtype holds it (the count too).
-    const values = noGrad(() => stack([
+    const stacked = noGrad(() => stack([
       ...on.map((d) => t[d.key]!.to('float64')), t.correct.sum().to('float64'),
       (gradNormSquared(s.params) ?? zeros([])).to('float64'),
-    ])).toArray();
+    ]));
+    // Every rank holds the same (all-reduced) gradients, so the summed norm² is world × the norm².
+    if (dp) dp.group.allReduce([stacked]);
+    const values = stacked.toArray();
+    if (dp) values[on.length + 1] = values[on.length + 1]! / dp.worldSize;
     const terms = Object.fromEntries(LOGGED_TERMS.map((d) => [d.key, null])) as Record<TermKey, number | null>;
     on.forEach((d, i) => { terms[d.key] = values[i]!; });
     for (const d of on) if (!Number.isFinite(terms[d.key])) throw new NonFiniteError(at.step, d.name, terms[d.key]!);

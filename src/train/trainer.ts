@@ -1,5 +1,5 @@
 import {
-  crossEntropy, cudaAvailable, manualSeed, noGrad, scope, setNumThreads, yieldToEventLoop,
+  crossEntropy, cudaAvailable, manualSeed, noGrad, scope, setNumThreads, tensor, yieldToEventLoop,
 } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import { CosineSchedule } from '../nn/cosine-schedule.js';
@@ -13,7 +13,8 @@ import { loadTrainingData, type LoadedDataset } from '../data/load.js';
 import { openBatchStream, type BatchStream } from '../data/batch-stream.js';
 import { isStreamed, type TrainingData } from '../data/streamed-split.js';
 import { toUnitFloat } from '../data/preprocess.js';
-import { imagesToTensor, labelsToTensor, toTensorBatch } from '../data/batch.js';
+import { imagesToTensor, labelsToTensor } from '../data/batch.js';
+import { deviceBatch } from './device-batch.js';
 import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { isImageSource, PrototypeBank } from '../losses/prototype-bank.js';
@@ -27,6 +28,8 @@ import { acquireRunLock } from './run-lock.js';
 import { addStep, emptySums } from './running-sums.js';
 import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
 import { trainStep, type StepState } from './train-step.js';
+import { DataParallel, distEnv, type DistEnv } from './data-parallel.js';
+import { runPaths } from './run-dir.js';
 
 /** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
 export interface EpochRecord extends StepRecord {
@@ -52,6 +55,11 @@ export interface TrainOptions {
    */
   signal?: AbortSignal;
   onEpoch?: (r: EpochRecord) => void;
+  /**
+   * The data-parallel job this process is a rank of (default: from RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; null:
+   * one process). Rank 0 alone writes the run directory; every rank must be given the same options.
+   */
+  distributed?: DistEnv | null;
 }
 
 export interface TrainResult {
@@ -82,16 +90,20 @@ function makeOptimizer(cfg: TrainConfig, model: Classifier): Optimizer {
     : new AdamW(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
 }
 
-/** Test accuracy and mean CE in eval mode, in a stable order. */
-export function evaluateAccuracy(model: Classifier, data: Pick<LoadedDataset, 'test'>, batchSize = 256): { accuracy: number; loss: number } {
+/**
+ * Test accuracy and mean CE in eval mode, in a stable order. Data-parallel (`dp`): each rank evaluates every
+ * world-th batch and the sums are all-reduced, so every rank gets the whole test set's figures.
+ */
+export function evaluateAccuracy(model: Classifier, data: Pick<LoadedDataset, 'test'>, batchSize = 256, dp?: DataParallel): { accuracy: number; loss: number } {
   const loader = new DataLoader(data.test, { batchSize });
   let correct = 0;
   let loss = 0;
   model.eval();
   noGrad(() => {
     for (const b of loader.batches(0)) {
+      if (dp && b.batchIndex % dp.worldSize !== dp.rank) continue;
       scope(() => {
-        const t = toTensorBatch(b);
+        const t = deviceBatch(b, model.device);
         const logits = model.forward(t.x);
         correct += logits.argmax(1).eq(t.y).sum().item();
         loss += crossEntropy(logits, t.y, 'sum').item();
@@ -99,20 +111,47 @@ export function evaluateAccuracy(model: Classifier, data: Pick<LoadedDataset, 't
     }
   });
   model.train();
+  if (dp) {
+    [correct, loss] = scope(() => {
+      const t = tensor([correct, loss], [2], { dtype: 'float64' });
+      dp.group.allReduce([t]);
+      return t.toArray() as [number, number];
+    });
+  }
   return { accuracy: correct / data.test.n, loss: loss / data.test.n };
 }
 
-/** Refuses a device this trainer cannot use (before anything on disk changes). */
+/** Refuses a data-parallel setting that cannot work (before anything on disk changes). */
+function checkDistributed(cfg: TrainConfig, env: DistEnv | null): void {
+  if (!env) return;
+  if (cfg.batchSize % env.worldSize !== 0) {
+    throw new OptionError(`--batch-size ${cfg.batchSize} is the global batch of all ${env.worldSize} processes and must divide evenly among them; ` +
+      `use a multiple of ${env.worldSize}, e.g. ${Math.max(1, Math.round(cfg.batchSize / env.worldSize)) * env.worldSize}`);
+  }
+  const unsupported = ([['lambdaProtoContrast', '--lambda-proto-contrast'], ['lambdaBatchContrast', '--lambda-batch-contrast'],
+    ['lambdaBackground', '--lambda-background']] as const).filter(([k]) => cfg[k] > 0).map(([, f]) => f);
+  if (unsupported.length) {
+    throw new OptionError(`${unsupported.join(', ')}: not available in data-parallel training yet (WORLD_SIZE=${env.worldSize}); train them in one process`);
+  }
+  if (cfg.dropPath > 0) {
+    throw new OptionError(`--drop-path ${cfg.dropPath}: stochastic depth draws from each process's own generator, so data-parallel runs would ` +
+      'not match one process; use --drop-path 0 with WORLD_SIZE > 1');
+  }
+}
+
+/** Refuses a device this libtorch cannot use (before anything on disk changes). */
 function checkDevice(cfg: TrainConfig): void {
-  if (cfg.device === 'cpu') return;
-  const why = cudaAvailable() ? 'training on CUDA is not wired up yet' : 'this libtorch has no CUDA, and training on CUDA is not wired up yet';
-  throw new OptionError(`--device ${cfg.device}: ${why}; use --device cpu`);
+  if (cfg.device === 'cpu' || cudaAvailable()) return;
+  throw new OptionError(`--device ${cfg.device}: this libtorch has no CUDA (build the addon against a CUDA libtorch: ` +
+    'LIBTORCH=/path/to/torch npm rebuild, README "Quick start"); use --device cpu');
 }
 
 /** The seeded model of `cfg`, checked to have the requested --cam-layer. */
 function buildModel(cfg: TrainConfig, data: TrainingData): Classifier {
   manualSeed(cfg.seed);
+  // Built on the CPU from the seed (the same weights on any device), then moved.
   const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath, inputShape: data.info.imageShape });
+  if (cfg.device !== 'cpu') model.toDevice(cfg.device);
   if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
     const layers = model.targetLayers.join(', ');
     model.dispose();
@@ -134,6 +173,8 @@ interface Session {
   position: Position;
   history: EpochRecord[];
   resumed: boolean;
+  /** Data-parallel: this process's job; null for one process. */
+  dp: DataParallel | null;
 }
 
 /**
@@ -162,7 +203,7 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
     const optimizer = makeOptimizer(cfg, model);
     bank = usesPrototypeBank(cfg) ? new PrototypeBank({
       numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
-      source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly,
+      source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly, device: cfg.device,
     }) : null;
     if (bank && isImageSource(cfg.prototypeSource)) {
       if (isStreamed(data)) throw new OptionError(`--prototype-source ${cfg.prototypeSource} needs the training images in memory; use --stream off`);
@@ -183,7 +224,7 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
       position = ck.position;
       history.push(...(ck.history as EpochRecord[]));
     }
-    return { cfg, paths, data, model, optimizer, bank, loader, schedule, position, history, resumed: ck !== null };
+    return { cfg, paths, data, model, optimizer, bank, loader, schedule, position, history, resumed: ck !== null, dp: null };
   } catch (e) {
     model?.dispose();
     bank?.dispose();
@@ -200,8 +241,11 @@ function resumeCommand(dir: string): string {
 
 /**
  * Trains a model with the objective of docs/method.md §5 and writes the run directory. Deterministic for a seed:
- * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout from libtorch's generator,
- * all restored by `resume`, so a resumed run is bit-identical to an uninterrupted one.
+ * weights from `manualSeed(seed)`, epoch e's batch order from (seed, e), dropout masks from (seed, step, sample),
+ * drop-path from libtorch's CPU generator, all restored by `resume`, so a resumed run is bit-identical to an
+ * uninterrupted one. On `--device cuda[:N]` model, batches, bank and optimiser state live on the GPU; checkpoints
+ * are written from CPU copies and load on either device. Data-parallel (RANK/WORLD_SIZE, see ./data-parallel.ts):
+ * every rank calls train() with the same options; rank 0 alone touches the run directory.
  *
  * Nothing is lost on bad input: options and device are checked first; then, holding the directory's lock (a
  * second trainer is refused), the run directory, the checkpoint to resume, the target layer and the data. Only
@@ -214,6 +258,9 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   }
   const fresh = o.resume ? null : resolveConfig(partial as Record<string, unknown>);
   if (fresh) checkDevice(fresh);
+  const env = o.distributed === undefined ? distEnv() : o.distributed;
+  if (fresh) checkDistributed(fresh, env);
+  if (env && env.rank > 0) return trainFollower(fresh, o, env);
   const lock = acquireRunLock(o.outDir);
   let session: Session | null = null;
   let replacement: RunReplacement | null = null;
@@ -222,6 +269,10 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     recoverRunDir(o.outDir);
     const paths = checkRunDir(o.outDir, o);
     session = await setUp(fresh, paths, o);
+    if (env) {
+      checkDistributed(session.cfg, env);
+      session.dp = joinJob(session, env);
+    }
     // Every check has passed: from here on the directory changes.
     if (session.resumed) {
       truncateStepLog(paths.steps, session.position.step);
@@ -239,7 +290,50 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
   } finally {
     // Decode worker threads end with the run, however it ends.
     await session?.loader.close();
+    session?.dp?.destroy();
     lock.release();
+  }
+}
+
+/**
+ * Joins the data-parallel job of a set-up session: rank 0's weights and buffers go to every rank (they are equal
+ * already, from the seed or the shared checkpoint, as DDP checks), and --sync-bn shares the BatchNorm statistics.
+ */
+function joinJob(s: Session, env: DistEnv): DataParallel {
+  const dp = DataParallel.join(env, s.cfg.distBackend, s.cfg.distTimeout * 1000);
+  try {
+    dp.broadcastModel(s.model);
+    if (s.cfg.syncBn) dp.syncBatchNorm(s.model);
+    return dp;
+  } catch (e) {
+    dp.destroy();
+    throw e;
+  }
+}
+
+/**
+ * A rank other than 0 of a data-parallel job: it trains exactly as rank 0 does but writes nothing (rank 0 owns the
+ * run directory, its lock, logs and checkpoints). It joins the job first, so that on --resume it reads the
+ * checkpoint only once rank 0 holds the directory's lock and has settled it.
+ */
+async function trainFollower(fresh: TrainConfig | null, o: TrainOptions, env: DistEnv): Promise<TrainResult> {
+  const backend = fresh?.distBackend ?? 'gloo';
+  const timeout = (fresh?.distTimeout ?? 60) * 1000;
+  const dp = DataParallel.join(env, backend, timeout);
+  let session: Session | null = null;
+  try {
+    session = await setUp(fresh, runPaths(o.outDir), { ...o, quiet: true });
+    checkDistributed(session.cfg, env);
+    session.dp = dp;
+    dp.broadcastModel(session.model);
+    if (session.cfg.syncBn) dp.syncBatchNorm(session.model);
+    return await runEpochs(session, { ...o, quiet: true }, null);
+  } catch (e) {
+    session?.model.dispose();
+    session?.bank?.dispose();
+    throw e;
+  } finally {
+    dp.destroy();
   }
 }
 
@@ -256,22 +350,30 @@ function undoReplacement(e: unknown, replacement: RunReplacement | null, dir: st
 
 /** The training loop from `s.position` to the end (or `maxSteps`, or a stop request). */
 async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacement | null): Promise<TrainResult> {
-  const { cfg, paths, model, optimizer, bank, data, loader, schedule, history } = s;
+  const { cfg, paths, model, optimizer, bank, data, loader, schedule, history, dp } = s;
+  // Data-parallel: rank 0 alone writes (the others compute the same values).
+  const writes = !dp || dp.rank === 0;
   let pos = s.position;
   const result = (): TrainResult => ({ config: cfg, model, bank, history, paths, data, position: pos });
   let checkpointedAt: number | null = s.resumed ? pos.step : null;
   const checkpoint = (): void => {
+    if (!writes) {
+      checkpointedAt = pos.step;
+      return;
+    }
     saveCheckpoint(paths.checkpoint, { model, optimizer, bank, config: cfg, position: pos, history, data: dataRecord(data) });
     checkpointedAt = pos.step;
     // The new run has its first checkpoint: the old run it replaces can go.
     replacement?.commit();
   };
-  const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg };
+  const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg, ...(dp ? { dp } : {}) };
   let stepsThisRun = 0;
   const stopIfAsked = (): void => {
-    if (!o.signal?.aborted) return;
-    const reason: unknown = o.signal.reason;
-    const sig = typeof reason === 'string' ? reason : 'a stop request';
+    // Data-parallel: all ranks stop after the same step, whichever got the signal.
+    const asked = dp ? dp.anyRank(o.signal?.aborted === true) : o.signal?.aborted === true;
+    if (!asked) return;
+    const reason: unknown = o.signal?.aborted ? o.signal.reason : undefined;
+    const sig = typeof reason === 'string' ? reason : dp ? 'a stop request (from another rank)' : 'a stop request';
     if (stepsThisRun === 0 && checkpointedAt === null) {
       throw new InterruptedError(sig, `stopped before the first step; ${paths.dir} is as it was`, null);
     }
@@ -293,14 +395,14 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
       await yieldToEventLoop();
       stopIfAsked();
       optimizer.lr = schedule.lrAt(pos.step);
-      const v = trainStep(state, plain, pos);
+      const v = trainStep(state, dp ? dp.shard(plain) : plain, pos);
       const now = performance.now();
       for (const sums of [pos.sums, pos.window]) addStep(sums, v.terms, v.correct, plain.size, (now - t0) / 1000);
       t0 = now;
       pos = { ...pos, batch: pos.batch + 1, step: pos.step + 1 };
       stepsThisRun++;
       if (cfg.logEvery > 0 && pos.step % cfg.logEvery === 0) {
-        appendStepRecord(paths.steps, stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
+        if (writes) appendStepRecord(paths.steps, stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
         pos = { ...pos, window: emptySums() };
       }
       const e = pos.sums;
@@ -309,17 +411,18 @@ async function runEpochs(s: Session, o: TrainOptions, replacement: RunReplacemen
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
     const e = pos.sums;
-    const test = evaluateAccuracy(model, data);
+    const test = evaluateAccuracy(model, data, 256, dp ?? undefined);
     const rec: EpochRecord = {
       ...stepRecord(e, pos.epoch + 1, pos.step, optimizer.lr), testAccuracy: test.accuracy, testLoss: test.loss, seconds: e.seconds,
     };
     progress.done(`test acc ${test.accuracy.toFixed(4)}`);
     history.push(rec);
-    writeFileAtomic(paths.metrics, Buffer.from(history.map((h) => JSON.stringify(h)).join('\n') + '\n'));
-    o.onEpoch?.(rec);
+    if (writes) writeFileAtomic(paths.metrics, Buffer.from(history.map((h) => JSON.stringify(h)).join('\n') + '\n'));
+    if (writes) o.onEpoch?.(rec);
     pos = { ...pos, epoch: pos.epoch + 1, batch: 0, sums: emptySums() };
     checkpoint();
   }
+  if (!writes) return result();
   saveSafetensors(paths.model, model.stateDict(), {
     format: 'pytorch-state-dict', model: cfg.model, config: JSON.stringify(cfg), data: JSON.stringify(dataRecord(data)),
   });
