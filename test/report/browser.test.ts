@@ -287,7 +287,12 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
       const { page, errors, external } = await open(rep.path);
       try {
         const sizes = await page.$$eval('table.class-figures img', (ims) => ims.map((im) => [(im as HTMLImageElement).naturalWidth, (im as HTMLImageElement).naturalHeight]));
-        assert.ok(sizes.length >= 30, `figures: ${sizes.length}`);
+        // Per class its mean image, mean CAM and bank prototype (where set), then its sample overlays: what
+        // evaluation.json holds, every one an image.
+        const set = (xs: unknown[] | null | undefined): number => (xs ?? []).filter((x) => x !== null).length;
+        const expected = set(figures.meanImages) + set(figures.meanCams) + set(figures.bankPrototypes) + (figures.samples?.length ?? 0);
+        assert.ok(set(figures.meanImages) === 10 && expected >= 25, `expected ${expected}`);
+        assert.equal(sizes.length, expected, `figures: ${sizes.length}`);
         // Every figure decoded, at the maps' own W×H (a grey mean image, a jet CAM and colour overlays alike).
         for (const [nw, nh] of sizes) assert.deepEqual([nw, nh], [w, h]);
         assert.equal(await rowCount(page, 'table.class-figures'), 10);
