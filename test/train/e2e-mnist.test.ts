@@ -7,11 +7,13 @@ import { train } from '../../src/train/trainer.js';
 import { loadDataset } from '../../src/data/load.js';
 import { evaluateModel } from '../../src/eval/evaluate-model.js';
 
-test('SimpleCNN on full MNIST, 1 epoch, λp = λb = 1 with SSIM: ≥ 98 % test accuracy and more coherent CAMs than CE-only', { timeout: 900_000 }, async () => {
+// The recommended setting (README, RESULTS.md): the paper's λp = λb = 1 from step 0 collapses the maps, and one seed
+// in three trains at chance, so it is not what a user is told to run.
+test('SimpleCNN on full MNIST, 1 epoch, the recommended setting: ≥ 98 % test accuracy and more coherent CAMs than CE-only', { timeout: 900_000 }, async () => {
   const data = await loadDataset('mnist', { download: false });
   assert.equal(data.train.n, 60000);
   const root = mkdtempSync(join(tmpdir(), 'batchcam-e2e-'));
-  const reg = await train({ lambdaProto: 1, lambdaBatch: 1, distance: 'ssim' }, { outDir: join(root, 'reg'), data, quiet: true });
+  const reg = await train({ lambdaProto: 1, prototypeSource: 'image', camWarmupSteps: 100, distance: 'ssim' }, { outDir: join(root, 'reg'), data, quiet: true });
   const ce = await train({}, { outDir: join(root, 'ce'), data, quiet: true });
   const accReg = reg.history[0]!.testAccuracy;
   const accCe = ce.history[0]!.testAccuracy;
