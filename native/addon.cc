@@ -16,6 +16,10 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
+#ifdef USE_C10D_NCCL
+// Only defined by configure.cjs for a CUDA libtorch built with NCCL (and always together with USE_C10D_GLOO).
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <malloc.h>
 
@@ -424,20 +428,26 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
 // dead or stuck peer surfaces as a JS exception (via guarded), never a hang.
 
 #ifdef USE_C10D_GLOO
+// torch 2 split the collectives off into c10d::Backend (ProcessGroupGloo/NCCL derive from it); 1.13 has ProcessGroup.
+#if TORCH_VERSION_MAJOR >= 2
+using PgImpl = c10d::Backend;
+#else
+using PgImpl = c10d::ProcessGroup;
+#endif
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<PgImpl> pg;
 };
 std::vector<std::unique_ptr<Group>> g_groups;
 
-c10d::ProcessGroup& groupOf(const Napi::Value& v) {
+PgImpl& groupOf(const Napi::Value& v) {
   auto id = v.As<Napi::Number>().Int64Value();
   if (id < 0 || id >= static_cast<int64_t>(g_groups.size()) || !g_groups[id])
     throw Napi::Error::New(v.Env(), "process group " + std::to_string(id) + " does not exist (destroyed?)");
   return *g_groups[id]->pg;
 }
 
-c10d::ProcessGroup& groupById(int64_t id) {
+PgImpl& groupById(int64_t id) {
   if (id < 0 || id >= static_cast<int64_t>(g_groups.size()) || !g_groups[id])
     throw std::runtime_error("process group " + std::to_string(id) + " does not exist (destroyed?)");
   return *g_groups[id]->pg;
@@ -472,6 +482,35 @@ Napi::Value PgCreate(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(g_groups.size() - 1));
   });
 }
+
+#ifdef USE_C10D_NCCL
+// pgCreateNccl(host, port, rank, worldSize, timeoutMs) -> id: the same TCPStore rendezvous, then a ProcessGroupNCCL
+// (collectives on CUDA tensors; each rank uses the device its tensors are on). Blocking wait makes work->wait()
+// block the host and throw after the timeout, as Gloo does, instead of only ordering the streams.
+Napi::Value PgCreateNccl(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto host = info[0].As<Napi::String>().Utf8Value();
+    auto port = info[1].As<Napi::Number>().Int32Value();
+    auto rank = info[2].As<Napi::Number>().Int32Value();
+    auto world = info[3].As<Napi::Number>().Int32Value();
+    auto timeout = std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value());
+    setenv("NCCL_BLOCKING_WAIT", "1", 0);
+    setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(port);
+    so.isServer = rank == 0;
+    so.numWorkers = world;
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    auto store = c10::make_intrusive<c10d::TCPStore>(host, so);
+    auto opts = c10d::ProcessGroupNCCL::Options::create();
+    opts->timeout = timeout;
+    auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, opts);
+    g_groups.push_back(std::unique_ptr<Group>(new Group{store, pg}));
+    return Napi::Number::New(info.Env(), static_cast<double>(g_groups.size() - 1));
+  });
+}
+#endif
 
 Napi::Value PgDestroy(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -558,7 +597,11 @@ Napi::Value C10dAvailable(const Napi::CallbackInfo& info) {
 #else
   o.Set("gloo", false);
 #endif
+#ifdef USE_C10D_NCCL
+  o.Set("nccl", true);
+#else
   o.Set("nccl", false);
+#endif
   return o;
 }
 
@@ -667,6 +710,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   FN("pgAllgather", PgAllgather);
   FN("pgBarrier", PgBarrier);
   FN("pgAllreduceDiff", PgAllreduceDiff);
+#endif
+#ifdef USE_C10D_NCCL
+  FN("pgCreateNccl", PgCreateNccl);
 #endif
 #undef FN
   return exports;

@@ -72,11 +72,35 @@ if (process.env.BATCHCAM_C10D !== 'off' && fs.existsSync(c10dHeader) && fs.exist
     }
   }
 }
+// c10d over NCCL (data-parallel training on GPUs): only for a CUDA libtorch built with NCCL, i.e. one with the
+// ProcessGroupNCCL header AND its CUDA libraries (Debian's CPU libtorch ships the header but no CUDA libraries, so it
+// never gets here), and only where nccl.h and the CUDA runtime headers are found (a pip wheel keeps them in
+// site-packages/nvidia/*/include; a libtorch distribution uses $CUDA_HOME). Its symbols live in libtorch_cuda.
+const ncclHeader = path.join(found.includes[0], 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupNCCL.hpp');
+const cudaLibs = ['libtorch_cuda.so', 'libc10_cuda.so'].every((f) => fs.existsSync(path.join(found.lib, f)));
+const extraIncludes = [];
+if (defines.includes('USE_C10D_GLOO') && process.env.BATCHCAM_NCCL !== 'off' && fs.existsSync(ncclHeader) && cudaLibs) {
+  const nvidia = path.join(found.lib, '..', '..', 'nvidia');
+  const candidates = [
+    ...(fs.existsSync(nvidia) ? fs.readdirSync(nvidia).map((d) => path.join(nvidia, d, 'include')) : []),
+    ...[process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda'].filter(Boolean).map((d) => path.join(d, 'include')),
+    '/usr/include',
+  ];
+  const dirOf = (file) => candidates.find((d) => fs.existsSync(path.join(d, file)));
+  const needed = ['nccl.h', 'cuda_runtime_api.h'].map((f) => [f, dirOf(f)]);
+  const missing = needed.filter(([, d]) => !d).map(([f]) => f);
+  if (missing.length) {
+    console.warn(`batchcam: a CUDA libtorch with NCCL, but ${missing.join(' and ')} not found (set CUDA_HOME): building without --dist-backend nccl`);
+  } else {
+    defines.push('USE_C10D_NCCL');
+    for (const [, d] of needed) if (!extraIncludes.includes(d) && !found.includes.includes(d)) extraIncludes.push(d);
+  }
+}
 if (!defines.length) console.warn('batchcam: Gloo headers not found (apt-get install libgloo-dev): building without data-parallel training');
 const abi = process.env.LIBTORCH_CXX11_ABI === '0' ? '0' : '1';
 const gypi = {
   variables: {
-    torch_include_dirs: [...found.includes, path.dirname(require.resolve('node-addon-api/package.json'))],
+    torch_include_dirs: [...found.includes, ...extraIncludes, path.dirname(require.resolve('node-addon-api/package.json'))],
     torch_lib_dir: found.lib,
     torch_libraries: [`-L${found.lib}`, ...libs],
     torch_cxx11_abi: abi,
@@ -84,4 +108,4 @@ const gypi = {
   },
 };
 fs.writeFileSync(path.join(__dirname, 'libtorch.gypi'), JSON.stringify(gypi, null, 2) + '\n');
-console.log(`batchcam: building against libtorch in ${found.lib}${libs.includes('-ltorch_cuda') ? ' (CUDA)' : ''}${defines.length ? ' with c10d/Gloo' : ''}`);
+console.log(`batchcam: building against libtorch in ${found.lib}${libs.includes('-ltorch_cuda') ? ' (CUDA)' : ''}${defines.length ? ' with c10d/Gloo' : ''}${defines.includes('USE_C10D_NCCL') ? '+NCCL' : ''}`);

@@ -1,6 +1,7 @@
 // The CUDA checks of scripts/device-check.sh (run on a GPU machine after building the addon against a CUDA
 // libtorch; `npm test` does not run this file). UNVERIFIED: written without a GPU. Each check compares the GPU
-// against an independent computation: the per-sample Grad-CAM loop, and the same training on the CPU.
+// against an independent computation: the per-sample Grad-CAM loop, the same training and evaluation on the CPU,
+// and NCCL collectives (1 GPU) against their known results.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { batchCam, gradCamLoop } from '../dist/src/cam/index.js';
 import { loadDataset } from '../dist/src/data/load.js';
 import { train } from '../dist/src/train/trainer.js';
 import { loadSafetensors } from '../dist/src/nn/safetensors.js';
+import { evaluateCheckpoint } from '../dist/src/experiment/evaluate-checkpoint.js';
 
 const device = process.env.BATCHCAM_CUDA_DEVICE ?? 'cuda';
 
@@ -62,7 +64,54 @@ test('training on the GPU (CE + Prototype + Batch-CAM Loss, 3 SGD steps) ends wi
   assert.ok(worst < 1e-4, `GPU vs CPU training differ by ${worst}`);
 });
 
-test('NCCL: this build says it has none, and --dist-backend nccl says so (NCCL is not bound yet)', () => {
-  assert.equal(T.distBackends().nccl, false);
-  assert.throws(() => T.ProcessGroup.create({ host: '127.0.0.1', port: 29555, rank: 0, worldSize: 1, backend: 'nccl' }), /no NCCL process group/);
+test('evaluate on the GPU equals evaluate on the CPU (accuracy exactly, the CAM metrics to 1e-4); explain runs there too', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'batchcam-cuda-eval-'));
+  await train({ trainLimit: 192, testLimit: 50, batchSize: 64, lambdaProto: 1, optimizer: 'sgd', lr: 0.05, warmupSteps: 0, device: 'cpu' },
+    { outDir: root, quiet: true });
+  const ck = join(root, 'checkpoint.safetensors');
+  const o = { testLimit: 50, faithfulnessN: 20 };
+  const cpu = (await evaluateCheckpoint(ck, { ...o, device: 'cpu' })).evaluation;
+  const gpu = (await evaluateCheckpoint(ck, { ...o, device })).evaluation;
+  assert.equal(gpu.accuracy, cpu.accuracy);
+  const pairs = [
+    ['coherence ssim', cpu.coherence.ssim.mean, gpu.coherence.ssim.mean],
+    ['coherence l2', cpu.coherence.l2.mean, gpu.coherence.l2.mean],
+    ['reconstruction l1', cpu.reconstruction.l1.mean, gpu.reconstruction.l1.mean],
+    ['map contrast', cpu.maps.contrast.mean, gpu.maps.contrast.mean],
+    ['deletion AUC', cpu.faithfulness.deletionAuc, gpu.faithfulness.deletionAuc],
+    ['insertion AUC', cpu.faithfulness.insertionAuc, gpu.faithfulness.insertionAuc],
+    ['average drop', cpu.faithfulness.averageDrop, gpu.faithfulness.averageDrop],
+  ];
+  for (const [what, a, b] of pairs) {
+    console.log(`evaluate ${what}: CPU ${a} GPU ${b}`);
+    assert.ok(Math.abs(a - b) < 1e-4, `${what}: CPU ${a} vs GPU ${b}`);
+  }
+});
+
+test('NCCL: this build has it, and a 1-GPU ProcessGroupNCCL all-reduces, broadcasts and all-gathers on the GPU', () => {
+  assert.equal(T.distBackends().nccl, true, 'the addon was built without USE_C10D_NCCL (see native/configure.cjs output)');
+  const pg = T.ProcessGroup.create({ host: '127.0.0.1', port: 29555, rank: 0, worldSize: 1, backend: 'nccl', timeoutMs: 30_000 });
+  try {
+    T.scope(() => {
+      const a = T.tensor([1, 2, 3], [3], { device });
+      pg.allReduce([a]);
+      assert.match(a.device, /^cuda/);
+      assert.deepEqual(a.toArray(), [1, 2, 3]); // world 1: the sum is itself
+      const b = T.tensor([4, 5], [2], { device });
+      const c = T.tensor([6], [1], { device });
+      pg.allReduce([b, c]); // coalesced
+      assert.deepEqual([...b.toArray(), ...c.toArray()], [4, 5, 6]);
+      pg.broadcast([a], 0);
+      const g = pg.allGather(a);
+      assert.equal(g.length, 1);
+      assert.deepEqual(g[0].toArray(), [1, 2, 3]);
+      const x = T.tensor([2, 3], [2], { device, requiresGrad: true });
+      const s = pg.allReduceSum(x).mul(x).sum();
+      s.backward();
+      assert.deepEqual(x.grad.toArray(), [4, 6]);
+      pg.barrier();
+    });
+  } finally {
+    pg.destroy();
+  }
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU checks (issue 15), for a machine with an NVIDIA GPU and a pip `torch` with CUDA: builds the addon against that
 # torch's libtorch (LIBTORCH), runs the CUDA checks (scripts/cuda-check.mjs: Batch-CAM vs the per-sample loop on the
-# GPU, a GPU training run equal to the CPU one to 1e-4, checkpoints loadable on the CPU) and the bench on the GPU
+# GPU, a GPU training run equal to the CPU one to 1e-4, checkpoints loadable on the CPU, evaluate on the GPU equal to
+# the CPU's, an NCCL all-reduce/broadcast/all-gather with 1 GPU) and the bench on the GPU
 # beside PyTorch CUDA. Meant to finish in under 8 minutes.
 #
 # UNVERIFIED: written on a CPU-only machine; it has never run on a GPU. Expect to fix details on first use.
@@ -18,7 +19,7 @@ export LIBTORCH="$TORCH_DIR" LIBTORCH_CXX11_ABI="$ABI"
 NV=$("$PY" -c 'import os, glob, torch; r=os.path.dirname(os.path.dirname(torch.__file__)); print(":".join(glob.glob(os.path.join(r, "nvidia", "*", "lib"))))')
 export LD_LIBRARY_PATH="$TORCH_DIR/lib${NV:+:$NV}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 [ -d node_modules ] || npm ci --ignore-scripts
-node native/configure.cjs
+node native/configure.cjs   # prints '… with c10d/Gloo+NCCL' when it found ProcessGroupNCCL, the CUDA libs and nccl.h
 NODE_GYP=$(node -p 'require.resolve("npm/node_modules/node-gyp/bin/node-gyp.js", {paths: [require("path").dirname(process.execPath) + "/../lib/node_modules"]})' 2>/dev/null || echo "")
 if [ -n "$NODE_GYP" ]; then node "$NODE_GYP" rebuild --directory native; else npx --yes node-gyp rebuild --directory native; fi
 npx tsc -p tsconfig.json

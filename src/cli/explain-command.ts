@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { setNumThreads } from '../torch/index.js';
+import { checkDevice, setNumThreads } from '../torch/index.js';
 import { loadDataset } from '../data/load.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { OptionError } from '../train/options.js';
@@ -24,6 +24,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'out', kind: 'string', def: null, help: 'output directory (default <run directory>/explain)' },
   { flag: 'alpha', kind: 'number', def: 0.5, help: 'overlay opacity of the CAM colours, 0…1' },
   { flag: 'scale', kind: 'int', def: 4, help: 'nearest-neighbour upscaling of the figures' },
+  { flag: 'device', kind: 'string', def: 'cpu', help: 'cpu or cuda[:N]: where the model and Batch-CAM run (CUDA needs a CUDA libtorch via LIBTORCH)' },
   { flag: 'invert', kind: 'bool', def: false, help: 'invert --image inputs (for dark strokes on a light background; the datasets have light on dark)' },
 ];
 
@@ -102,10 +103,14 @@ export async function explainCommand(argv: string[]): Promise<void> {
   const scale = flags.scale as number;
   if (scale < 1 || scale > 32) throw new OptionError(`--scale: got ${scale}, expected 1…32`);
   const indices = flags.indices !== undefined ? parseIndices(flags.indices as string) : null;
+  const device = flags.device as string;
+  checkDevice(device);
 
   const loaded = loadTrainedModel(checkpoint);
   const { model, config: cfg, classNames } = loaded;
   setNumThreads(cfg.threads);
+  // The checkpoint loads on the CPU (it is device-independent) and moves in place.
+  if (device !== 'cpu') model.toDevice(device);
   const layer = (flags.layer as string | undefined) ?? cfg.camLayer ?? model.defaultTargetLayer;
   if (!model.targetLayers.includes(layer)) {
     throw new OptionError(`--layer: model '${cfg.model}' has no layer '${layer}'; choose one of ${model.targetLayers.join(', ')}`);

@@ -55,7 +55,7 @@ export function trapezoidAuc(curves: Tensor, fractions: readonly number[]): Tens
     throw new RangeError(`trapezoidAuc: expected N×${k + 1} curves, got [${curves.shape}]`);
   }
   return noGrad(() => scope(() => {
-    const dx = fromArray(Float64Array.from({ length: k }, (_, i) => fractions[i + 1]! - fractions[i]!), [k, 1]);
+    const dx = fromArray(Float64Array.from({ length: k }, (_, i) => fractions[i + 1]! - fractions[i]!), [k, 1], { device: curves.device });
     const c = curves.to('float64');
     const mid = c.slice(1, 0, k).add(c.slice(1, 1, k + 1)).mul(0.5);
     return mid.matmul(dx).squeeze(1);
@@ -72,8 +72,8 @@ export function blurImages(x: Tensor, baseline = 0, sigma = 5, size = 11): Tenso
   const taps = gaussianTaps(sigma, (r + 0.49) / sigma); // truncate chosen so the radius is exactly r
   const c = x.shape[1]!;
   return noGrad(() => scope(() => {
-    const row = fromArray(Float32Array.from(taps), [1, 1, 1, size]).to(x.dtype).expand([c, 1, 1, size]).contiguous();
-    const col = fromArray(Float32Array.from(taps), [1, 1, size, 1]).to(x.dtype).expand([c, 1, size, 1]).contiguous();
+    const row = fromArray(Float32Array.from(taps), [1, 1, 1, size], { device: x.device }).to(x.dtype).expand([c, 1, 1, size]).contiguous();
+    const col = fromArray(Float32Array.from(taps), [1, 1, size, 1], { device: x.device }).to(x.dtype).expand([c, 1, size, 1]).contiguous();
     const centred = x.sub(baseline);
     const b = conv2d(conv2d(centred, row, null, { padding: [0, r], groups: c }), col, null, { padding: [r, 0], groups: c });
     return b.add(baseline);

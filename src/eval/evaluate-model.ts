@@ -1,4 +1,4 @@
-import { cat, fromArray, noGrad, scope, type Tensor } from '../torch/index.js';
+import { cat, fromArray, noGrad, scope, stack, toDeviceAsync, type AnyTypedArray, type Tensor } from '../torch/index.js';
 import { batchCam } from '../cam/batch-cam.js';
 import type { CamNorm } from '../cam/options.js';
 import type { Classifier } from '../models/classifier.js';
@@ -23,10 +23,10 @@ import { inputGradients } from './input-gradients.js';
 import { wrongReason } from './wrong-reason.js';
 
 /**
- * Options of {@link evaluateModel}: the settings of EVALUATE_OPTIONS with their defaults (`testLimit` aside, which
- * picks the data: see `evaluateCheckpoint`), and what only a library call passes, defaults in brackets.
+ * Options of {@link evaluateModel}: the settings of EVALUATE_OPTIONS with their defaults (`testLimit` and `device`
+ * aside, which pick the data and move the model: see `evaluateCheckpoint`), and what only a library call passes, defaults in brackets.
  */
-export interface EvaluateOptions extends Partial<Omit<EvaluateSettings, 'testLimit'>> {
+export interface EvaluateOptions extends Partial<Omit<EvaluateSettings, 'testLimit' | 'device'>> {
   /** Target layer [the model's default]. */
   layer?: string;
   /** CAM normalisation [max]; use the training run's. */
@@ -55,16 +55,22 @@ interface CamPass {
 /** Chunk of the training split per class-sum call when building the mean images. */
 const MEAN_IMAGE_CHUNK = 8192;
 
+/** Host data as a tensor on `device`, through the same pinned, non-blocking copy as training batches. */
+function onDevice(data: AnyTypedArray, shape: readonly number[], device: string): Tensor {
+  return toDeviceAsync(fromArray(data, shape), device);
+}
+
 function camPass(model: Classifier, split: SplitData, o: EvaluateOptions): CamPass {
   const [c, h, w] = split.imageShape;
   const bs = o.batchSize ?? 128;
+  const device = model.device;
   const parts: CamPass[] = [];
   for (let s = 0; s < split.n; s += bs) {
     const e = Math.min(split.n, s + bs);
     // One scope per batch: the batch's graph and activations are freed at once, so memory stays flat.
     parts.push(scope(() => {
-      const x = fromArray(split.images.subarray(s * c * h * w, e * c * h * w), [e - s, c, h, w]);
-      const y = fromArray(split.labels.subarray(s, e), [e - s]);
+      const x = onDevice(split.images.subarray(s * c * h * w, e * c * h * w), [e - s, c, h, w], device);
+      const y = onDevice(split.labels.subarray(s, e), [e - s], device);
       // detached: α is a constant at evaluation, so no second-order graph is built.
       const r = batchCam(model, x, y, { layer: o.layer, target: o.camTarget ?? EVALUATE_DEFAULTS.camTarget, norm: o.norm, grad: 'detached' });
       return { cams: noGrad(() => r.cams.detach()), logits: noGrad(() => r.logits.detach()), targets: r.targets };
@@ -77,12 +83,12 @@ function camPass(model: Classifier, split: SplitData, o: EvaluateOptions): CamPa
 }
 
 /** Applies `fn` to the images of `split` (or `images`, laid out like them) in batches, concatenating the results. */
-function mapBatches(split: SplitData, bs: number, fn: (x: Tensor) => Tensor, images: Float32Array = split.images): Tensor {
+function mapBatches(split: SplitData, bs: number, device: string, fn: (x: Tensor) => Tensor, images: Float32Array = split.images): Tensor {
   const [c, h, w] = split.imageShape;
   const parts: Tensor[] = [];
   for (let s = 0; s < split.n; s += bs) {
     const e = Math.min(split.n, s + bs);
-    parts.push(scope(() => fn(fromArray(images.subarray(s * c * h * w, e * c * h * w), [e - s, c, h, w]))));
+    parts.push(scope(() => fn(onDevice(images.subarray(s * c * h * w, e * c * h * w), [e - s, c, h, w], device))));
   }
   return scope(() => cat(parts));
 }
@@ -91,7 +97,7 @@ function mapBatches(split: SplitData, bs: number, fn: (x: Tensor) => Tensor, ima
  * Class-mean training images scaled to [0,1] by their max (classes×H×W), from the raw uint8 pixels in chunks; colour
  * images by their intensity, the mean over channels.
  */
-function meanTrainImages(train: SplitData, numClasses: number): Tensor {
+function meanTrainImages(train: SplitData, numClasses: number, device: string): Tensor {
   const [c, h, w] = train.imageShape;
   const size = c * h * w;
   return scope(() => {
@@ -100,9 +106,9 @@ function meanTrainImages(train: SplitData, numClasses: number): Tensor {
       const e = Math.min(train.n, s + MEAN_IMAGE_CHUNK);
       const part = scope(() => classSums(
         c === 1
-          ? fromArray(train.pixels.subarray(s * size, e * size), [e - s, h, w])
-          : noGrad(() => fromArray(train.pixels.subarray(s * size, e * size), [e - s, c, h, w]).to('float64').mean([1])),
-        fromArray(train.labels.subarray(s, e), [e - s]), numClasses));
+          ? onDevice(train.pixels.subarray(s * size, e * size), [e - s, h, w], device)
+          : noGrad(() => onDevice(train.pixels.subarray(s * size, e * size), [e - s, c, h, w], device).to('float64').mean([1])),
+        onDevice(train.labels.subarray(s, e), [e - s], device), numClasses));
       acc = acc ? scope(() => ({ sums: acc!.sums.add(part.sums), counts: acc!.counts.add(part.counts) })) : part;
     }
     return scaleByMax(meansFromSums(acc!));
@@ -127,14 +133,17 @@ function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseli
   for (let s = 0; s < positions.length; s += bs) {
     const rows = positions.slice(s, s + bs);
     scope(() => {
-      const idx = fromArray(BigInt64Array.from(rows, BigInt), [rows.length]);
-      const x = fromArray(gatherRows(split.images, rows, c * h * w), [rows.length, c, h, w]);
+      const idx = fromArray(BigInt64Array.from(rows, BigInt), [rows.length], { device: pass.cams.device });
+      const x = onDevice(gatherRows(split.images, rows, c * h * w), [rows.length, c, h, w], model.device);
       const cams = pass.cams.indexSelect(0, idx);
       const t = pass.targets.indexSelect(0, idx);
       const r = deletionInsertion(model, x, cams, t, { steps, baseline, insertionStart });
-      del += r.deletion.sum().item();
-      ins += r.insertion.sum().item();
-      drop += averageDrop(model, x, cams, t, { baseline }).sum().item();
+      const a = averageDrop(model, x, cams, t, { baseline });
+      // The three sums read back in one transfer (float64 holds each float32 sum exactly, as item() does).
+      const [d, i, dr] = stack([r.deletion.sum(), r.insertion.sum(), a.sum()].map((v) => v.to('float64'))).toArray() as [number, number, number];
+      del += d;
+      ins += i;
+      drop += dr;
     });
   }
   const n = positions.length;
@@ -146,7 +155,9 @@ function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseli
  * accuracy (overall, per class); coherence and reconstruction for l1, l2 and ssim; map coverage and contrast; decoy energy and accuracy on decoy
  * datasets; deletion/insertion AUC and Average Drop on `faithfulnessN` images; and the report's figure data.
  * Batch-CAM runs in eval mode on batches of 128 inside `scope()`, explaining the predicted class unless `camTarget`
- * says 'label'. The model is left in eval mode. Deterministic: no randomness is drawn.
+ * says 'label'. Everything runs on the model's device (`model.device`): the batches are copied there as training's
+ * are, the metrics are computed there and read back once per batch or once at the end. The model is left in eval
+ * mode. Deterministic: no randomness is drawn.
  */
 export function evaluateModel(model: Classifier, data: LoadedDataset, o: EvaluateOptions = {}): Evaluation {
   const test = data.test;
@@ -154,15 +165,16 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
   const [, h, w] = test.imageShape;
   if (test.n === 0) throw new RangeError('evaluateModel: the test split is empty');
   model.eval();
+  const device = model.device;
   return scope(() => {
     const pass = camPass(model, test, o);
-    const labels = fromArray(test.labels, [test.n]);
+    const labels = onDevice(test.labels, [test.n], device);
     const predsT = noGrad(() => pass.logits.argmax(1));
     const preds = predsT.toArray();
     const correct = noGrad(() => predsT.eq(labels).to('float64'));
     const acc = summarizeByClass(correct, labels, numClasses);
 
-    const meanImages = meanTrainImages(data.train, numClasses);
+    const meanImages = meanTrainImages(data.train, numClasses, device);
     const coh = coherence(pass.cams, labels, numClasses, DISTANCES);
     const rec = reconstruction(pass.cams, labels, meanImages, numClasses, DISTANCES);
     const shape = mapShape(pass.cams);
@@ -171,21 +183,21 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
 
     let decoy: DecoyEvaluation | null = null;
     if (test.decoy) {
-      const energy = summarizeByClass(decoyEnergy(pass.cams, fromArray(test.decoy.masks, [test.n, h, w])), labels, numClasses);
+      const energy = summarizeByClass(decoyEnergy(pass.cams, onDevice(test.decoy.masks, [test.n, h, w], device)), labels, numClasses);
       let agree = 0;
       for (let i = 0; i < test.n; i++) if (preds[i] === test.decoy.decoyLabels[i]) agree++;
-      const masks = fromArray(test.decoy.masks, [test.n, h, w]);
+      const masks = onDevice(test.decoy.masks, [test.n, h, w], device);
       const bs = o.batchSize ?? 128;
       let cleanAccuracy = NaN;
       if (test.cleanImages) {
-        const cleanPreds = noGrad(() => mapBatches(test, bs, (x) => model.forward(x).argmax(1), test.cleanImages));
+        const cleanPreds = noGrad(() => mapBatches(test, bs, device, (x) => model.forward(x).argmax(1), test.cleanImages));
         cleanAccuracy = noGrad(() => cleanPreds.eq(labels).to('float64').mean().item());
       }
       decoy = {
         energy: energy.mean, energyPerClass: energy.perClass, uniformEnergy: (DECOY_PATCH_SIZE * DECOY_PATCH_SIZE) / (h * w),
         accuracy: acc.mean, decoyLabelRate: agree / test.n, cleanAccuracy, accuracyGap: cleanAccuracy - acc.mean,
         wrongReasonGradCam: wrongReason(pass.cams, masks),
-        wrongReasonInputGradient: wrongReason(mapBatches(test, bs, (x) => inputGradients(model, x)), masks),
+        wrongReasonInputGradient: wrongReason(mapBatches(test, bs, device, (x) => inputGradients(model, x)), masks),
       };
     }
 

@@ -12,6 +12,7 @@ export const EVALUATE_OPTIONS = [
   { key: 'steps', flag: 'steps', kind: 'int', def: 28, min: 1, help: 'deletion/insertion steps K (784/K pixels each on 28×28)' },
   { key: 'insertionStart', flag: 'insertion-start', kind: INSERTION_STARTS, def: 'blur', help: 'insertion starts from a blurred image (RISE: σ 5, 11×11) or black' },
   { key: 'camTarget', flag: 'cam-target', kind: CAM_TARGETS, def: 'pred', help: 'class each CAM explains' },
+  { key: 'device', flag: 'device', kind: 'string', def: null, nullable: true, help: 'cpu or cuda[:N]: where the model, batches and metrics run (CUDA needs a CUDA libtorch via LIBTORCH); default cpu, in a grid the device its runs trained on' },
   { key: 'samplesPerClass', flag: 'samples-per-class', kind: 'int', def: 3, min: 0, help: 'correctly classified figure samples per class' },
 ] as const satisfies readonly OptionSpec[];
 

@@ -10,7 +10,7 @@ export function round4(v: number): number {
 export function mapRows(maps: Tensor, rows: readonly number[]): number[][] {
   if (rows.length === 0) return [];
   const [, h, w] = maps.shape as [number, number, number];
-  const flat = noGrad(() => scope(() => maps.indexSelect(0, fromArray(BigInt64Array.from(rows, BigInt), [rows.length])).toFloat32()));
+  const flat = noGrad(() => scope(() => maps.indexSelect(0, fromArray(BigInt64Array.from(rows, BigInt), [rows.length], { device: maps.device })).toFloat32()));
   return rows.map((_, k) => Array.from(flat.subarray(k * h * w, (k + 1) * h * w), round4));
 }
 

@@ -1,4 +1,4 @@
-import { setNumThreads } from '../torch/index.js';
+import { checkDevice, setNumThreads } from '../torch/index.js';
 import { loadDataset, type LoadedDataset } from '../data/load.js';
 import { loadTrainedModel } from '../train/trained-model.js';
 import { customDataOptions, type TrainConfig } from '../train/options.js';
@@ -7,6 +7,8 @@ import type { Evaluation } from '../eval/evaluation.js';
 
 /** Options of {@link evaluateCheckpoint}: those of `evaluateModel` plus where the test data comes from. */
 export interface EvaluateCheckpointOptions extends Omit<EvaluateOptions, 'bank' | 'dataset' | 'model' | 'checkpoint'> {
+  /** cpu or cuda[:N]: the model is moved there and evaluated there [cpu]. Checked before anything is read. */
+  device?: string | null;
   /** Stratified subset of the test split; default null: the whole official test split. */
   testLimit?: number | null;
   /** Directory with the idx files (default: the run's --data-dir, else the usual search). */
@@ -30,16 +32,21 @@ export function evaluationData(cfg: TrainConfig, o: { testLimit?: number | null;
 /**
  * Loads a training checkpoint (its metadata names model, dataset and CAM settings), evaluates it with
  * `evaluateModel` on the test split (CAM layer and normalisation as in training) and returns the evaluation with
- * the run's config. The checkpoint's prototype bank, when it has one, goes to the figures. Global RNG state is
- * left alone: evaluation draws no random numbers.
+ * the run's config, on `device` (the checkpoint is device-independent: loaded on the CPU, then moved). The
+ * checkpoint's prototype bank, when it has one, goes to the figures. Global RNG state is left alone: evaluation
+ * draws no random numbers.
  */
 export async function evaluateCheckpoint(path: string, o: EvaluateCheckpointOptions = {}): Promise<{ evaluation: Evaluation; config: TrainConfig }> {
+  const device = o.device ?? 'cpu';
+  checkDevice(device);
   const { model, config: cfg, bank, path: file } = loadTrainedModel(path);
   try {
     setNumThreads(cfg.threads);
+    if (device !== 'cpu') model.toDevice(device);
     const data = o.data ?? (await evaluationData(cfg, o));
+    const { device: _device, ...rest } = o;
     const evaluation = evaluateModel(model, data, {
-      ...o, layer: o.layer ?? cfg.camLayer ?? undefined, norm: o.norm ?? cfg.camNorm,
+      ...rest, layer: o.layer ?? cfg.camLayer ?? undefined, norm: o.norm ?? cfg.camNorm,
       bank, dataset: cfg.dataset, model: cfg.model, checkpoint: file,
     });
     return { evaluation, config: cfg };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { checkOptions, OptionError } from '../config/option-spec.js';
 import { EVALUATE_OPTIONS, type EvaluateSettings } from '../eval/evaluate-options.js';
 import { resolveConfig, type TrainConfig } from '../train/options.js';
+import { DEVICE_PATTERN } from '../torch/index.js';
 
 /** One regularisation setting of a grid: a name (a directory name) and the training options it overrides. */
 export interface GridSetting {
@@ -88,6 +89,7 @@ export function parseGrid(raw: unknown): { grid: ExperimentGrid; runs: GridRun[]
   } catch (e) {
     fail(`'evaluate': ${(e as Error).message}`);
   }
+  if (evaluate.device != null && !DEVICE_PATTERN.test(evaluate.device)) fail(`'evaluate': device '${evaluate.device}': expected cpu or cuda[:N]`);
 
   const grid: ExperimentGrid = { name: g.name, base, models, datasets, settings, seeds, evaluate };
   const runs: GridRun[] = [];

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-file.js';
+import { checkDevice } from '../torch/index.js';
 import { throwIfInterrupted } from '../train/interrupt.js';
 import { loadConfigData, train } from '../train/trainer.js';
 import { aggregateMarkdown, aggregateRuns, BASELINE_SETTING, type Aggregate, type RunResult } from '../eval/aggregate.js';
@@ -57,6 +58,8 @@ function writeJson(path: string, v: unknown): void {
  */
 export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun[], o: ExperimentOptions): Promise<Aggregate> {
   const log = o.log ?? ((l: string) => console.log(l));
+  // Before grid.json is written: an evaluation device this libtorch lacks fails now, not after the first training.
+  if (grid.evaluate.device != null) checkDevice(grid.evaluate.device, "the grid's evaluate.device");
   const cache = new DataCache();
   const gridPath = join(o.outDir, 'grid.json');
   const previous = existsSync(gridPath) ? readFileSync(gridPath, 'utf8') : null;
@@ -115,7 +118,9 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
     const testLimit = grid.evaluate.testLimit ?? null;
     const data = await cache.get(['eval', cfg.dataset, cfg.trainLimit, testLimit, cfg.standardize, cfg.dataDir],
       () => evaluationData(cfg, { testLimit }));
-    const { evaluation } = await evaluateCheckpoint(join(dir, 'checkpoint.safetensors'), { ...grid.evaluate, data, testLimit });
+    const { evaluation } = await evaluateCheckpoint(join(dir, 'checkpoint.safetensors'), {
+      ...grid.evaluate, data, testLimit, device: grid.evaluate.device ?? cfg.device,
+    });
     writeJson(join(dir, 'timing.json'), { trainSeconds, evalSeconds: (performance.now() - t1) / 1000 } satisfies RunTiming);
     // evaluation.json last: its presence is what marks the run as finished.
     writeJson(evalPath, evaluation);

@@ -1,4 +1,4 @@
-import { fromArray, scope, softmax } from '../torch/index.js';
+import { fromArray, scope, softmax, toDeviceAsync } from '../torch/index.js';
 import { batchCam } from '../cam/batch-cam.js';
 import type { CamNorm, CamTarget } from '../cam/options.js';
 import type { Classifier } from '../models/classifier.js';
@@ -30,7 +30,7 @@ export interface ImageExplanation {
 
 /**
  * Batch-CAM of n C×H×W images (C = `o.channels`, default 1) given in the model's input units (`x`, n·C·H·W values),
- * in chunks.
+ * in chunks, on the model's device (chunks copied there as training batches are; results read back once per chunk).
  * Runs the model in its current mode (callers put it in eval mode) and frees every tensor it makes.
  */
 export function explainImages(model: Classifier, x: Float32Array, n: number, height: number, width: number,
@@ -41,12 +41,13 @@ export function explainImages(model: Classifier, x: Float32Array, n: number, hei
   if (x.length !== n * size) throw new Error(`explainImages: ${x.length} values for ${n} images of ${c}×${height}×${width}`);
   if (o.target === 'label' && (!labels || labels.length !== n)) throw new Error('explainImages: target "label" needs one label per image');
   const bs = o.batchSize ?? 64;
+  const device = model.device;
   const out: ImageExplanation[] = [];
   for (let s = 0; s < n; s += bs) {
     const e = Math.min(n, s + bs);
     const chunk = scope(() => {
-      const xt = fromArray(x.slice(s * size, e * size), [e - s, c, height, width]);
-      const yt = labels ? fromArray(BigInt64Array.from(labels.slice(s, e), (v) => BigInt(v)), [e - s]) : null;
+      const xt = toDeviceAsync(fromArray(x.slice(s * size, e * size), [e - s, c, height, width]), device);
+      const yt = labels ? toDeviceAsync(fromArray(BigInt64Array.from(labels.slice(s, e), (v) => BigInt(v)), [e - s]), device) : null;
       // 'detached': inference needs the maps' values only, not a graph through α (same values, less memory).
       const r = batchCam(model, xt, yt, { layer: o.layer, target: o.target, norm: o.norm ?? 'max', grad: 'detached' });
       return {

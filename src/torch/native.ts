@@ -49,6 +49,8 @@ export interface NativeBinding {
   /** c10d bindings (absent when the addon was built without Gloo). */
   pgCreate?(host: string, port: number, rank: number, worldSize: number, timeoutMs: number, deviceHost: string,
     deviceInterface: string): number;
+  /** NCCL (absent unless the addon was built against a CUDA libtorch with NCCL: USE_C10D_NCCL). */
+  pgCreateNccl?(host: string, port: number, rank: number, worldSize: number, timeoutMs: number): number;
   pgDestroy?(id: number): void;
   pgBroadcast?(id: number, tensors: Handle[], root: number): void;
   pgAllreduce?(id: number, tensors: Handle[]): void;

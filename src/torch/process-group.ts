@@ -32,18 +32,21 @@ export interface ProcessGroupOptions {
 /** Thrown when a collective or the rendezvous fails: a peer died, timed out, or the backend is missing. */
 export class ProcessGroupError extends PeerError {}
 
-type C10d = Required<Pick<NativeBinding, 'pgCreate' | 'pgDestroy' | 'pgBroadcast' | 'pgAllreduce' | 'pgAllgather' | 'pgBarrier' | 'pgAllreduceDiff'>>;
+type C10d = Required<Pick<NativeBinding, 'pgCreate' | 'pgDestroy' | 'pgBroadcast' | 'pgAllreduce' | 'pgAllgather' | 'pgBarrier' | 'pgAllreduceDiff'>> & Pick<NativeBinding, 'pgCreateNccl'>;
 
-/** Which c10d backends this build has (Gloo needs libgloo-dev at build time; NCCL is not bound yet). */
+/**
+ * Which c10d backends this build has (Gloo needs libgloo-dev at build time; NCCL a CUDA libtorch built with NCCL,
+ * plus nccl.h and the CUDA headers, see native/configure.cjs). NCCL is bound but has not run on a GPU yet.
+ */
 export function distBackends(): { gloo: boolean; nccl: boolean } {
   return native.c10dBackends();
 }
 
 function c10d(backend: DistBackend): C10d {
   const have = distBackends();
-  if (backend === 'nccl') {
-    throw new UsageError('--dist-backend nccl: this build of batchcam has no NCCL process group (it needs a CUDA ' +
-      'libtorch with NCCL, and NCCL is not bound yet); use --dist-backend gloo');
+  if (backend === 'nccl' && (!have.nccl || !native.pgCreateNccl)) {
+    throw new UsageError('--dist-backend nccl: this build of batchcam has no NCCL process group (it needs the addon built ' +
+      'against a CUDA libtorch with NCCL: LIBTORCH=/path/to/torch npm rebuild, README "More than one process"); use --dist-backend gloo');
   }
   if (!have.gloo || !native.pgCreate) {
     throw new UsageError('data-parallel training needs c10d/Gloo, which this build of the native addon lacks: ' +
@@ -56,8 +59,9 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
 
 /**
  * A c10d process group of `worldSize` processes (torch.distributed's default group): rank 0 serves a TCPStore at
- * host:port, every rank joins it, and a ProcessGroupGloo connects them all. Collectives are synchronous and run on
- * contiguous CPU tensors (Gloo); each waits at most `timeoutMs`, so a dead peer surfaces as a ProcessGroupError.
+ * host:port, every rank joins it, and a ProcessGroupGloo (CPU tensors) or ProcessGroupNCCL (CUDA tensors, each rank
+ * on its own GPU; in blocking-wait mode) connects them all. Collectives are synchronous; each waits at most
+ * `timeoutMs`, so a dead peer surfaces as a ProcessGroupError.
  * Every rank must issue the same collectives in the same order, as with torch.distributed.
  */
 export class ProcessGroup implements BatchShards {
@@ -89,7 +93,9 @@ export class ProcessGroup implements BatchShards {
     const timeout = o.timeoutMs ?? 60_000;
     const deviceHost = o.interface ? '' : LOOPBACK.test(o.host) ? '127.0.0.1' : '';
     try {
-      const id = c.pgCreate(o.host, o.port, o.rank, o.worldSize, timeout, deviceHost, o.interface ?? '');
+      const id = backend === 'nccl'
+        ? c.pgCreateNccl!(o.host, o.port, o.rank, o.worldSize, timeout)
+        : c.pgCreate(o.host, o.port, o.rank, o.worldSize, timeout, deviceHost, o.interface ?? '');
       return new ProcessGroup(c, id, o.rank, o.worldSize, backend, timeout);
     } catch (e) {
       throw new ProcessGroupError(`rank ${o.rank} of ${o.worldSize}: joining the process group at ${o.host}:${o.port} failed: ${(e as Error).message}`, { cause: e });

@@ -41,21 +41,32 @@ export function distEnv(env: NodeJS.ProcessEnv = process.env): DistEnv | null {
 }
 
 /**
+ * The device this rank computes on: `cuda` without an index means the local rank's GPU (`cuda:LOCAL_RANK`, one
+ * process per GPU as torchrun and NCCL expect); `cpu` and an explicit `cuda:N` are kept.
+ */
+export function rankDevice(device: string, env: DistEnv | null): string {
+  return env && device === 'cuda' ? `cuda:${env.localRank}` : device;
+}
+
+/**
  * A process of a data-parallel job, the DistributedDataParallel of this trainer: every rank holds the whole model,
  * trains on its shard of each (global) batch, and after backward the gradients are summed in flattened buckets
  * and averaged, so every rank takes the same optimiser step. The losses see the whole batch through the group
  * (`BatchShards`), so world × (1/world-sized shard) is the same step as one process on the whole batch.
  */
 export class DataParallel {
-  constructor(readonly group: ProcessGroup, readonly env: DistEnv) {}
+  constructor(readonly group: ProcessGroup, readonly env: DistEnv, readonly device = 'cpu') {}
 
   /** Joins the job's process group (rank 0 hosts the TCPStore at MASTER_ADDR:MASTER_PORT). */
-  static join(env: DistEnv, backend: DistBackend, timeoutMs: number): DataParallel {
+  static join(env: DistEnv, backend: DistBackend, timeoutMs: number, device = 'cpu'): DataParallel {
+    if (backend === 'nccl' && !device.startsWith('cuda')) {
+      throw new UsageError(`--dist-backend nccl reduces CUDA tensors only; train with --device cuda (rank r then uses cuda:LOCAL_RANK), or use --dist-backend gloo on the CPU`);
+    }
     const group = ProcessGroup.create({
       host: env.masterAddr, port: env.masterPort, rank: env.rank, worldSize: env.worldSize, backend, timeoutMs,
       interface: process.env.GLOO_SOCKET_IFNAME || undefined,
     });
-    return new DataParallel(group, env);
+    return new DataParallel(group, env, rankDevice(device, env));
   }
 
   get rank(): number {
@@ -125,7 +136,8 @@ export class DataParallel {
   /** Whether any rank asks to stop (one tiny all-reduce), so all ranks stop after the same step. */
   anyRank(flag: boolean): boolean {
     return scope(() => {
-      const t = zeros([1]).add(flag ? 1 : 0);
+      // On the group's side of the bus: NCCL reduces only CUDA tensors.
+      const t = zeros([1], { device: this.group.backend === 'nccl' ? this.device : 'cpu' }).add(flag ? 1 : 0);
       this.group.allReduce([t]);
       return t.item() > 0;
     });

@@ -3,7 +3,7 @@ import type { Optimizer } from '../nn/optimizer.js';
 import { clipGradNorm_, gradNormSquared } from '../nn/clip-grad-norm.js';
 import type { Classifier } from '../models/classifier.js';
 import type { PlainBatch } from '../data/loader.js';
-import { deviceBatch } from './device-batch.js';
+import { deviceBatch } from '../data/device-batch.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
 import { sampleKeys } from '../nn/keyed-dropout.js';
 import { NonFiniteError } from './non-finite.js';
@@ -46,7 +46,7 @@ export interface StepValues {
  */
 export function trainStep(s: StepState, batch: PlainBatch, at: StepAt): StepValues {
   return scope(() => {
-    const b = deviceBatch(batch, s.cfg.device);
+    const b = deviceBatch(batch, s.model.device);
     const dp = s.dp;
     s.model.sampleKeys = sampleKeys(s.cfg.seed, at.step, batch.indices);
     let t;

@@ -14,7 +14,7 @@ import { openBatchStream, type BatchStream } from '../data/batch-stream.js';
 import { isStreamed, type TrainingData } from '../data/streamed-split.js';
 import { toUnitFloat } from '../data/preprocess.js';
 import { imagesToTensor, labelsToTensor } from '../data/batch.js';
-import { deviceBatch } from './device-batch.js';
+import { deviceBatch } from '../data/device-batch.js';
 import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { isImageSource, PrototypeBank } from '../losses/prototype-bank.js';
@@ -28,7 +28,7 @@ import { acquireRunLock } from './run-lock.js';
 import { addStep, emptySums } from './running-sums.js';
 import { appendStepRecord, stepRecord, truncateStepLog, type StepRecord } from './step-log.js';
 import { trainStep, type StepState } from './train-step.js';
-import { DataParallel, distEnv, type DistEnv } from './data-parallel.js';
+import { DataParallel, distEnv, rankDevice, type DistEnv } from './data-parallel.js';
 import { runPaths } from './run-dir.js';
 
 /** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
@@ -147,11 +147,11 @@ function checkDevice(cfg: TrainConfig): void {
 }
 
 /** The seeded model of `cfg`, checked to have the requested --cam-layer. */
-function buildModel(cfg: TrainConfig, data: TrainingData): Classifier {
+function buildModel(cfg: TrainConfig, data: TrainingData, device: string): Classifier {
   manualSeed(cfg.seed);
   // Built on the CPU from the seed (the same weights on any device), then moved.
   const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath, inputShape: data.info.imageShape });
-  if (cfg.device !== 'cpu') model.toDevice(cfg.device);
+  if (device !== 'cpu') model.toDevice(device);
   if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
     const layers = model.targetLayers.join(', ');
     model.dispose();
@@ -199,11 +199,13 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
     setNumThreads(cfg.threads);
     // Data first: the model's input channels, size and classes come from it (loading draws nothing from libtorch's RNG).
     const data = o.data ?? (await loadConfigData(cfg));
-    model = buildModel(cfg, data);
+    // Data-parallel on GPUs: `cuda` is each rank's own GPU (cuda:LOCAL_RANK).
+    const device = rankDevice(cfg.device, o.distributed === undefined ? distEnv() : o.distributed);
+    model = buildModel(cfg, data, device);
     const optimizer = makeOptimizer(cfg, model);
     bank = usesPrototypeBank(cfg) ? new PrototypeBank({
       numClasses: data.info.numClasses, height: data.info.imageShape[1], width: data.info.imageShape[2],
-      source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly, device: cfg.device,
+      source: cfg.prototypeSource, momentum: cfg.prototypeMomentum, correctOnly: cfg.prototypeCorrectOnly, device,
     }) : null;
     if (bank && isImageSource(cfg.prototypeSource)) {
       if (isStreamed(data)) throw new OptionError(`--prototype-source ${cfg.prototypeSource} needs the training images in memory; use --stream off`);
@@ -300,7 +302,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
  * already, from the seed or the shared checkpoint, as DDP checks), and --sync-bn shares the BatchNorm statistics.
  */
 function joinJob(s: Session, env: DistEnv): DataParallel {
-  const dp = DataParallel.join(env, s.cfg.distBackend, s.cfg.distTimeout * 1000);
+  const dp = DataParallel.join(env, s.cfg.distBackend, s.cfg.distTimeout * 1000, s.cfg.device);
   try {
     dp.broadcastModel(s.model);
     if (s.cfg.syncBn) dp.syncBatchNorm(s.model);
@@ -319,7 +321,7 @@ function joinJob(s: Session, env: DistEnv): DataParallel {
 async function trainFollower(fresh: TrainConfig | null, o: TrainOptions, env: DistEnv): Promise<TrainResult> {
   const backend = fresh?.distBackend ?? 'gloo';
   const timeout = (fresh?.distTimeout ?? 60) * 1000;
-  const dp = DataParallel.join(env, backend, timeout);
+  const dp = DataParallel.join(env, backend, timeout, fresh?.device ?? 'cpu');
   let session: Session | null = null;
   try {
     session = await setUp(fresh, runPaths(o.outDir), { ...o, quiet: true });

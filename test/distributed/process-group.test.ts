@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as T from '../../src/torch/index.js';
 import { freePort } from '../../src/cli/launcher.js';
-import { DataParallel, distEnv } from '../../src/train/data-parallel.js';
+import { DataParallel, distEnv, rankDevice } from '../../src/train/data-parallel.js';
+import { UsageError } from '../../src/errors.js';
 import type { PlainBatch } from '../../src/data/loader.js';
 
 const TORCH = fileURLToPath(new URL('../../src/torch/index.js', import.meta.url));
@@ -78,6 +79,17 @@ test('a rendezvous that no peer joins fails within its timeout, naming rank and 
   assert.throws(() => distEnv({ WORLD_SIZE: '2', RANK: '2', MASTER_ADDR: 'h', MASTER_PORT: '1' }), /RANK=2: expected an integer in \[0, 1\]/);
   assert.throws(() => distEnv({ WORLD_SIZE: '2', RANK: '0', MASTER_PORT: '1' }), /MASTER_ADDR is unset/);
   assert.throws(() => T.ProcessGroup.create({ host: '127.0.0.1', port, rank: 0, worldSize: 1, backend: 'nccl' }), /no NCCL process group/);
+});
+
+test('NCCL is refused for CPU training, whatever the build; `cuda` means each rank its own GPU (cuda:LOCAL_RANK)', () => {
+  const env = { rank: 3, worldSize: 4, localRank: 1, masterAddr: '127.0.0.1', masterPort: 1 };
+  assert.throws(() => DataParallel.join(env, 'nccl', 1000, 'cpu'), (e: Error) => e instanceof UsageError && /--dist-backend nccl reduces CUDA tensors only; train with --device cuda/.test(e.message));
+  // This CPU-only libtorch has no NCCL: with a CUDA device the group's own clear error comes instead.
+  if (!T.distBackends().nccl) assert.throws(() => DataParallel.join(env, 'nccl', 1000, 'cuda'), /no NCCL process group/);
+  assert.equal(rankDevice('cuda', env), 'cuda:1');
+  assert.equal(rankDevice('cuda:0', env), 'cuda:0');
+  assert.equal(rankDevice('cpu', env), 'cpu');
+  assert.equal(rankDevice('cuda', null), 'cuda');
 });
 
 test('DataParallel.shard: the shards of a batch interleave (DistributedSampler) and together are the batch', () => {

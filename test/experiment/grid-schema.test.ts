@@ -34,6 +34,7 @@ test('parseGrid: typos and conflicts fail before any training, naming the proble
     [{ ...goodGrid(), evaluate: { testLimit: 5 } }, /'evaluate': --test-limit: got 5, expected an integer in \[10, inf\] \(or null\)/],
     [{ ...goodGrid(), evaluate: { insertionStart: 'grey' } }, /--insertion-start: got "grey", expected blur\|zero/],
     [{ ...goodGrid(), evaluate: [] }, /'evaluate' must be an object/],
+    [{ ...goodGrid(), evaluate: { device: 'tpu' } }, /'evaluate': device 'tpu': expected cpu or cuda\[:N\]/],
   ];
   for (const [g, re] of bad) assert.throws(() => parseGrid(g), re);
 });

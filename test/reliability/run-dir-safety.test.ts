@@ -88,6 +88,29 @@ test('--overwrite with a bad option, a missing or damaged dataset, or an unreada
   rmSync(root, { recursive: true, force: true });
 });
 
+test('evaluate and explain with --device cuda on this CPU-only libtorch, or a bad --device: exit 2, one line, nothing written', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'batchcam-evaldevice-'));
+  const run = join(root, 'run');
+  const before = await finishedRun(run);
+  const out = join(root, 'out');
+  const cases: [string[], RegExp][] = [
+    [['evaluate', '--checkpoint', run, '--device', 'cuda'], /^batchcam evaluate: --device cuda: this libtorch has no CUDA .*use --device cpu$/],
+    [['evaluate', '--checkpoint', run, '--device', 'cuda:1', '--out', join(out, 'e.json')], /--device cuda:1: this libtorch has no CUDA/],
+    [['evaluate', '--checkpoint', run, '--device', 'gpu'], /--device: got 'gpu', expected cpu or cuda\[:N\]/],
+    [['explain', '--checkpoint', run, '--indices', '0-3', '--device', 'cuda', '--out', out], /--device cuda: this libtorch has no CUDA .*use --device cpu/],
+    [['explain', '--checkpoint', run, '--indices', '0', '--device', 'cuda:x'], /--device: got 'cuda:x', expected cpu or cuda\[:N\]/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, EXIT_CODES.usage, `${args.join(' ')}: exit ${r.code}\n${r.err}`);
+    const lines = r.err.trim().split('\n');
+    assert.equal(lines.length, 1, `${args.join(' ')}: one line, got\n${r.err}`);
+    assert.match(lines[0]!, re, args.join(' '));
+    assert.deepEqual(hashTree(run), before, `${args.join(' ')}: the run is unchanged`);
+    assert.ok(!existsSync(out), `${args.join(' ')}: no output written`);
+  }
+});
+
 test('--overwrite that fails after moving the old run aside, before the first checkpoint, puts the old run back byte-for-byte', async () => {
   const root = mkdtempSync(join(tmpdir(), 'batchcam-rollback-'));
   const run = join(root, 'run');
