@@ -1,5 +1,5 @@
 import {
-  crossEntropy, cudaAvailable, manualSeed, noGrad, scope, setNumThreads, tensor, yieldToEventLoop,
+  checkDevice, crossEntropy, manualSeed, noGrad, scope, setNumThreads, tensor, yieldToEventLoop,
 } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import { CosineSchedule } from '../nn/cosine-schedule.js';
@@ -140,12 +140,6 @@ function checkDistributed(cfg: TrainConfig, env: DistEnv | null): void {
 }
 
 /** Refuses a device this libtorch cannot use (before anything on disk changes). */
-function checkDevice(cfg: TrainConfig): void {
-  if (cfg.device === 'cpu' || cudaAvailable()) return;
-  throw new OptionError(`--device ${cfg.device}: this libtorch has no CUDA (build the addon against a CUDA libtorch: ` +
-    'LIBTORCH=/path/to/torch npm rebuild, README "Quick start"); use --device cpu');
-}
-
 /** The seeded model of `cfg`, checked to have the requested --cam-layer. */
 function buildModel(cfg: TrainConfig, data: TrainingData, device: string): Classifier {
   manualSeed(cfg.seed);
@@ -195,7 +189,7 @@ async function setUp(fresh: TrainConfig | null, paths: RunPaths, o: TrainOptions
       ck = readCheckpoint(paths.checkpoint);
       cfg = ck.config;
     }
-    checkDevice(cfg);
+    checkDevice(cfg.device);
     setNumThreads(cfg.threads);
     // Data first: the model's input channels, size and classes come from it (loading draws nothing from libtorch's RNG).
     const data = o.data ?? (await loadConfigData(cfg));
@@ -259,7 +253,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     throw new OptionError('--resume and --overwrite exclude each other: --resume continues the run in --out, --overwrite replaces it');
   }
   const fresh = o.resume ? null : resolveConfig(partial as Record<string, unknown>);
-  if (fresh) checkDevice(fresh);
+  if (fresh) checkDevice(fresh.device);
   const env = o.distributed === undefined ? distEnv() : o.distributed;
   if (fresh) checkDistributed(fresh, env);
   if (env && env.rank > 0) return trainFollower(fresh, o, env);
