@@ -440,20 +440,28 @@ struct Group {
 };
 std::vector<std::unique_ptr<Group>> g_groups;
 
-PgImpl& groupOf(const Napi::Value& v) {
-  auto id = v.As<Napi::Number>().Int64Value();
-  if (id < 0 || id >= static_cast<int64_t>(g_groups.size()) || !g_groups[id])
-    throw Napi::Error::New(v.Env(), "process group " + std::to_string(id) + " does not exist (destroyed?)");
-  return *g_groups[id]->pg;
-}
-
 PgImpl& groupById(int64_t id) {
   if (id < 0 || id >= static_cast<int64_t>(g_groups.size()) || !g_groups[id])
     throw std::runtime_error("process group " + std::to_string(id) + " does not exist (destroyed?)");
   return *g_groups[id]->pg;
 }
 
+// The group a JS id names; a bad id throws, and guarded() turns that into a JS exception.
+PgImpl& groupOf(const Napi::Value& v) { return groupById(v.As<Napi::Number>().Int64Value()); }
+
 void waitWork(const c10::intrusive_ptr<c10d::Work>& w) { w->wait(); }
+
+// The TCPStore rendezvous of pgCreate/pgCreateNccl: rank 0 serves it on host:port and waits for every worker.
+c10::intrusive_ptr<c10d::TCPStore> rendezvous(const std::string& host, int port, int rank, int world,
+                                              std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions so;
+  so.port = static_cast<std::uint16_t>(port);
+  so.isServer = rank == 0;
+  so.numWorkers = world;
+  so.waitWorkers = true;
+  so.timeout = timeout;
+  return c10::make_intrusive<c10d::TCPStore>(host, so);
+}
 
 // pgCreate(host, port, rank, worldSize, timeoutMs, deviceHost, deviceInterface) -> id. Rank 0 serves the store.
 Napi::Value PgCreate(const Napi::CallbackInfo& info) {
@@ -465,13 +473,7 @@ Napi::Value PgCreate(const Napi::CallbackInfo& info) {
     auto timeout = std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value());
     auto devHost = info[5].As<Napi::String>().Utf8Value();
     auto devIf = info[6].As<Napi::String>().Utf8Value();
-    c10d::TCPStoreOptions so;
-    so.port = static_cast<std::uint16_t>(port);
-    so.isServer = rank == 0;
-    so.numWorkers = world;
-    so.waitWorkers = true;
-    so.timeout = timeout;
-    auto store = c10::make_intrusive<c10d::TCPStore>(host, so);
+    auto store = rendezvous(host, port, rank, world, timeout);
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
     opts->threads = 1;
     if (!devIf.empty()) opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(devIf));
@@ -496,13 +498,7 @@ Napi::Value PgCreateNccl(const Napi::CallbackInfo& info) {
     auto timeout = std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value());
     setenv("NCCL_BLOCKING_WAIT", "1", 0);
     setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
-    c10d::TCPStoreOptions so;
-    so.port = static_cast<std::uint16_t>(port);
-    so.isServer = rank == 0;
-    so.numWorkers = world;
-    so.waitWorkers = true;
-    so.timeout = timeout;
-    auto store = c10::make_intrusive<c10d::TCPStore>(host, so);
+    auto store = rendezvous(host, port, rank, world, timeout);
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = timeout;
     auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, opts);
