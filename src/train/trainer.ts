@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   checkDevice, crossEntropy, manualSeed, noGrad, scope, setNumThreads, tensor, yieldToEventLoop,
 } from '../torch/index.js';
@@ -313,9 +314,11 @@ function joinJob(s: Session, env: DistEnv): DataParallel {
  * checkpoint only once rank 0 holds the directory's lock and has settled it.
  */
 async function trainFollower(fresh: TrainConfig | null, o: TrainOptions, env: DistEnv): Promise<TrainResult> {
-  const backend = fresh?.distBackend ?? 'gloo';
-  const timeout = (fresh?.distTimeout ?? 60) * 1000;
-  const dp = DataParallel.join(env, backend, timeout, fresh?.device ?? 'cpu');
+  // A resumed follower joins with the run's own backend, timeout and device (from its config.json), as rank 0 does.
+  const joined = fresh ?? runConfigOnDisk(o.outDir);
+  const backend = joined?.distBackend ?? 'gloo';
+  const timeout = (joined?.distTimeout ?? 60) * 1000;
+  const dp = DataParallel.join(env, backend, timeout, joined?.device ?? 'cpu');
   let session: Session | null = null;
   try {
     session = await setUp(fresh, runPaths(o.outDir), { ...o, quiet: true });
@@ -330,6 +333,15 @@ async function trainFollower(fresh: TrainConfig | null, o: TrainOptions, env: Di
     throw e;
   } finally {
     dp.destroy();
+  }
+}
+
+/** The resolved config.json of the run in `dir`, or null when there is none or it does not parse. */
+function runConfigOnDisk(dir: string): TrainConfig | null {
+  try {
+    return resolveConfig(JSON.parse(readFileSync(runPaths(dir).config, 'utf8')) as Record<string, unknown>);
+  } catch {
+    return null;
   }
 }
 
