@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { UsageError } from '../errors.js';
-import { cudaAvailable } from '../torch/index.js';
+import { checkDevice } from '../torch/index.js';
 import { KNOWN_MODES, formatBench, runBench } from '../bench/run-bench.js';
 import { benchLoader, formatLoaderBench, type LoaderBenchResult } from '../bench/loader-bench.js';
 import type { BenchMode } from '../bench/training-steps.js';
@@ -34,18 +34,13 @@ const FLAGS: FlagSpec[] = [
   { flag: 'dp-only', kind: 'bool', def: false, help: 'only the data-parallel line' },
 ];
 
-function checkBenchDevice(d: string): string {
-  if (d !== 'cpu' && !/^cuda(:\d+)?$/.test(d)) throw new UsageError(`--device: got '${d}', expected cpu or cuda[:N]`);
-  if (d !== 'cpu' && !cudaAvailable()) throw new UsageError(`--device ${d}: this libtorch has no CUDA; use --device cpu`);
-  return d;
-}
-
 export async function benchCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help')) {
     console.log(helpText('Usage: batchcam bench [options]\n\nTraining-step, inference and explanation throughput of batchcam beside PyTorch (same machine, same run), as ratios.', FLAGS, false));
     return;
   }
   const { flags } = parseArgs(argv, FLAGS, false);
+  checkDevice(String(flags.device));
   const ref = String(flags.reference);
   const modeList = String(flags.modes) === 'all' ? null : String(flags.modes).split(',');
   const unknown = (modeList ?? []).filter((m) => !(KNOWN_MODES as readonly string[]).includes(m));
@@ -65,7 +60,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
     rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: stepModes as BenchMode[] | null,
     loopSteps: Number(flags['loop-steps']), referenceBudget: Number(flags['reference-budget']), reference: ref === 'none' ? null : ref,
-    python: String(flags.python), device: checkBenchDevice(String(flags.device)), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
+    python: String(flags.python), device: String(flags.device), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
     log: (l) => console.log(l),
   });
   if (rows.length) console.log(formatBench(rows, info));

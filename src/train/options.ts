@@ -7,7 +7,7 @@ import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
 import { isImageSource, PROTOTYPE_SOURCES } from '../losses/prototype-bank.js';
 import { BATCH_TARGETS } from '../losses/batch-cam-loss.js';
-import { DIST_BACKENDS } from '../torch/index.js';
+import { DEVICE_PATTERN, DIST_BACKENDS } from '../torch/index.js';
 
 export { OptionError };
 
@@ -124,7 +124,7 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
   if (c.stream === 'on' && isImageSource(c.prototypeSource)) {
     throw new OptionError(`--prototype-source ${c.prototypeSource} reduces every training image up front, which needs them in memory; use --stream off (or auto)`);
   }
-  if (c.device !== 'cpu' && !/^cuda(:\d+)?$/.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
+  if (!DEVICE_PATTERN.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
   if (c.camWarmupEpochs >= c.epochs && camLossesOn(c)) {
     throw new OptionError(`--cam-warmup-epochs ${c.camWarmupEpochs} leaves no epoch for the regularisers (--epochs ${c.epochs}); use fewer warm-up epochs or set both lambdas to 0`);
   }
