@@ -27,12 +27,13 @@ export function batchCam(model: Classifier, x: Tensor, labels: Tensor | null, o:
   if (target === 'label' && !labels) throw new Error('batchCam: target "label" needs labels');
   const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;
   return scope(() => {
-    const { activation, logits } = model.forwardSplit(x, layer);
+    const { activation, logits, pooled } = model.forwardSplit(x, layer);
     const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
     const score = logits.gather(1, targets.unsqueeze(1)).sum();
     // retainGraph: a training step back-propagates CE (and the CAM loss) through the same forward graph afterwards.
-    const [g] = grad(score, [activation], { createGraph: secondOrder, retainGraph: true });
-    const alpha = g!.mean([2, 3], true);
+    // α = mean_hw ∂s/∂A, summed from the pooled tensor's gradient where the model has one (the same sum, see SplitForward).
+    const [g] = grad(score, [pooled ?? activation], { createGraph: secondOrder, retainGraph: true });
+    const alpha = pooled ? g!.sum([2, 3], true).div(activation.shape[2]! * activation.shape[3]!) : g!.mean([2, 3], true);
     const cams = camFromWeights(secondOrder ? alpha : alpha.detach(), activation, o.norm ?? 'max', size);
     return { cams, logits, targets };
   });

@@ -6,8 +6,10 @@ import { CAM_EPS, type CamNorm } from './options.js';
  * optionally upsampled. alpha B×K×1×1, activation B×K×h×w → B×h×w (or B×H×W).
  */
 export function camFromWeights(alpha: Tensor, activation: Tensor, norm: CamNorm, size: [number, number] | null): Tensor {
-  // Two scopes: the B×K×h×w product α·A is freed before the upsampled maps are allocated.
-  const cam = scope(() => normalise(alpha.mul(activation).sum(1).relu(), norm));
+  // Σ_k α_k A_k as one batched (1×K)·(K×hw) product: no B×K×h×w temporary forward or backward (where α·A summed
+  // over k writes one, and its backward two). flatten(2) is a view in either layout (NCHW or channels-last).
+  const [b, k, h, w] = activation.shape as [number, number, number, number];
+  const cam = scope(() => normalise(alpha.reshape([b, 1, k]).matmul(activation.flatten(2)).view([b, h, w]).relu(), norm));
   if (!size) return cam;
   const up = scope(() => interpolateBilinear(cam.unsqueeze(1), size).squeeze(1));
   cam.dispose();

@@ -1,6 +1,6 @@
-import { oneHot, scope, where, type Tensor } from '../torch/index.js';
+import { oneHot, scope, type BatchShards, type Tensor } from '../torch/index.js';
 import { distance, type Distance } from './distance.js';
-import { shareOfMean, type BatchShards } from '../torch/index.js';
+import { meanOverEligible, type MapTargets } from './map-targets.js';
 
 /** Whether the batch class means are constants (`detached`, default) or part of the graph (`attached`). */
 export type BatchTarget = 'detached' | 'attached';
@@ -48,6 +48,14 @@ export function classMeanMaps(maps: Tensor, labels: Tensor, numClasses: number):
  * int64 B.
  */
 export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: BatchCamLossOptions = {}): Tensor {
+  return scope(() => {
+    const { target, eligible } = batchCamTargets(cams, labels, o);
+    return meanOverEligible(distance(cams, target, kind), eligible, o.shards);
+  });
+}
+
+/** Each sample's batch class mean M_{y_i} and whether its class has ≥ 2 members: what L_batch compares (same options). */
+export function batchCamTargets(cams: Tensor, labels: Tensor, o: BatchCamLossOptions = {}): MapTargets {
   const target = o.target ?? 'detached';
   if (cams.ndim !== 3) throw new RangeError(`batchCamLoss: expected B×H×W CAMs, got [${cams.shape}]`);
   const [b, h, w] = cams.shape as [number, number, number];
@@ -75,9 +83,6 @@ export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: Ba
       counts = same.sum(1);
       means = same.matmul(src).div(counts.unsqueeze(1));
     }
-    means = means.reshape([b, h, w]);
-    const eligible = counts.ge(2);
-    const d = where(eligible, distance(cams, means, kind), 0);
-    return o.shards ? shareOfMean(d.sum(), eligible.sum(), o.shards) : d.sum().div(eligible.sum().clamp(1));
+    return { target: means.reshape([b, h, w]), eligible: counts.ge(2) };
   });
 }

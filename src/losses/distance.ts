@@ -1,5 +1,5 @@
 import { scope, type Tensor } from '../torch/index.js';
-import { promote, ssim } from './ssim.js';
+import { promote, ssim, ssimMaps } from './ssim.js';
 
 /** A distance between maps in [0,1] (docs/method.md §2): mean absolute error, mean squared error, or 1 − SSIM. */
 export type Distance = 'l1' | 'l2' | 'ssim';
@@ -37,6 +37,16 @@ export function distance(a: Tensor, b: Tensor, kind: Distance): Tensor {
         throw new RangeError(`unknown distance '${String(kind)}'`);
     }
   });
+}
+
+/**
+ * `distance(a, b_k, kind)` for several targets b_1…b_K of the same maps: K B-vectors. With SSIM one filtering pass
+ * serves all K (`ssimMaps`: a's statistics filtered once, constant targets' outside autograd): the objective's
+ * Prototype and Batch-CAM Losses compare the same CAMs with two targets.
+ */
+export function distances(a: Tensor, bs: readonly Tensor[], kind: Distance): Tensor[] {
+  if (kind !== 'ssim') return bs.map((b) => distance(a, b, kind));
+  return scope(() => ssimMaps(a, bs).map((m) => m.mean([1, 2]).neg().add(1)));
 }
 
 /** The batch mean of `distance(a, b, kind)`, a scalar. */

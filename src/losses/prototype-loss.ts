@@ -1,7 +1,7 @@
-import { scope, where, type Tensor } from '../torch/index.js';
+import { scope, type BatchShards, type Tensor } from '../torch/index.js';
 import { distance, type Distance } from './distance.js';
+import { meanOverEligible, type MapTargets } from './map-targets.js';
 import type { PrototypeBank } from './prototype-bank.js';
-import { shareOfMean, type BatchShards } from '../torch/index.js';
 
 /**
  * L_proto (docs/method.md §3): the mean over samples whose class prototype is initialised of d(cam_i, P_{y_i}).
@@ -11,15 +11,17 @@ import { shareOfMean, type BatchShards } from '../torch/index.js';
  * over the whole batch: the eligible count is summed over the shards.
  */
 export function prototypeLoss(cams: Tensor, labels: Tensor, bank: PrototypeBank, kind: Distance, shards?: BatchShards): Tensor {
+  return scope(() => {
+    const { target, eligible } = prototypeTargets(cams, labels, bank);
+    return meanOverEligible(distance(cams, target, kind), eligible, shards);
+  });
+}
+
+/** Each sample's class prototype (on the CAMs' device) and whether it is initialised: what L_proto compares. */
+export function prototypeTargets(cams: Tensor, labels: Tensor, bank: PrototypeBank): MapTargets {
   if (cams.ndim !== 3 || cams.shape[1] !== bank.height || cams.shape[2] !== bank.width) {
     throw new RangeError(`prototypeLoss: expected B×${bank.height}×${bank.width} CAMs, got [${cams.shape}]`);
   }
-  return scope(() => {
-    const dev = cams.device;
-    const target = bank.prototypesFor(labels).to(dev);
-    const eligible = bank.initializedMask(labels).to(dev);
-    // where (not a multiply by the mask) so an uninitialised class's distance cannot leak into the value.
-    const d = where(eligible, distance(cams, target, kind), 0);
-    return shards ? shareOfMean(d.sum(), eligible.sum(), shards) : d.sum().div(eligible.sum().clamp(1));
-  });
+  const dev = cams.device;
+  return scope(() => ({ target: bank.prototypesFor(labels).to(dev), eligible: bank.initializedMask(labels).to(dev) }));
 }

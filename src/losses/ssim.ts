@@ -1,4 +1,4 @@
-import { fromArray, keep, scope, stack, type DType, type Tensor } from '../torch/index.js';
+import { fromArray, keep, noGrad, scope, stack, type DType, type Tensor } from '../torch/index.js';
 
 /**
  * SSIM settings. The defaults are Wang et al. 2004 as docs/method.md §2 fixes them and as scikit-image applies them with
@@ -75,6 +75,17 @@ function checkPair(a: Tensor, b: Tensor, what: string): void {
  */
 export function ssimMap(a: Tensor, b: Tensor, o: SsimOptions = {}): Tensor {
   checkPair(a, b, 'ssim');
+  return ssimMaps(a, [b], o)[0]!;
+}
+
+/**
+ * `ssimMap(a, b_k)` for several targets b_1…b_K of one map batch a, in one filtering pass: a's statistics (μa, E[a²])
+ * are filtered once for all K, and the statistics of a target outside autograd (a prototype, a detached class
+ * mean) are filtered without a graph, so the backward pass filters only what has a gradient (μa, E[a²], E[a·b_k],
+ * and the μb, E[b²] of a target that requires grad). The same numbers as K separate calls.
+ */
+export function ssimMaps(a: Tensor, bs: readonly Tensor[], o: SsimOptions = {}): Tensor[] {
+  for (const b of bs) checkPair(a, b, 'ssim');
   const sigma = o.sigma ?? 1.5;
   const truncate = o.truncate ?? 3.5;
   const L = o.dataRange ?? 1;
@@ -84,20 +95,34 @@ export function ssimMap(a: Tensor, b: Tensor, o: SsimOptions = {}): Tensor {
   const k = gaussianTaps(sigma, truncate).length;
   if (H < k || W < k) throw new RangeError(`ssim: maps of ${H}×${W} are smaller than the ${k}×${k} window`);
   return scope(() => {
-    const [x, y] = promote(a, b);
+    const d: DType = [a, ...bs].some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+    const as = (t: Tensor): Tensor => (t.dtype === d ? t : t.to(d));
+    const x = as(a);
+    const ys = bs.map(as);
     const [gw, gh] = window(x.dtype, x.device, sigma, truncate, H, W);
-    // The five statistics of every sample stacked, so one product per direction filters them all at once.
-    const stats = stack([x, y, x.mul(x), y.mul(y), x.mul(y)], 1).reshape([B * 5 * H, W]);
-    const rows = stats.matmul(gw).reshape([B * 5, H, W - k + 1]); // along W
-    const f = gh.matmul(rows).reshape([B, 5, H - k + 1, W - k + 1]); // along H
-    const [mx, my, mxx, myy, mxy] = [0, 1, 2, 3, 4].map((i) => f.select(1, i)) as [Tensor, Tensor, Tensor, Tensor, Tensor];
-    const mxmy = mx.mul(my);
-    const vx = mxx.sub(mx.mul(mx));
-    const vy = myy.sub(my.mul(my));
-    const vxy = mxy.sub(mxmy);
-    const num = mxmy.mul(2).add(c1).mul(vxy.mul(2).add(c2));
-    const den = mx.mul(mx).add(my.mul(my)).add(c1).mul(vx.add(vy).add(c2));
-    return num.div(den);
+    // Gaussian filtering of n stacked B×H×W statistics → B×n×H'×W': one product per direction filters them all.
+    const filter = (stats: Tensor[]): Tensor[] => {
+      if (stats.length === 0) return [];
+      const rows = stack(stats, 1).reshape([B * stats.length * H, W]).matmul(gw).reshape([B * stats.length, H, W - k + 1]);
+      const f = gh.matmul(rows).reshape([B, stats.length, H - k + 1, W - k + 1]);
+      return stats.map((_, i) => f.select(1, i));
+    };
+    const constant = ys.map((y) => !y.requiresGrad);
+    const graded = filter([x, x.mul(x), ...ys.map((y) => x.mul(y)), ...ys.filter((_, i) => !constant[i]).flatMap((y) => [y, y.mul(y)])]);
+    const fixed = noGrad(() => filter(ys.filter((_, i) => constant[i]).flatMap((y) => [y, y.mul(y)])));
+    const [mx, mxx] = graded as [Tensor, Tensor];
+    const mx2 = mx.mul(mx);
+    let g = 2 + ys.length;
+    let f = 0;
+    return ys.map((_, i) => {
+      const mxy = graded[2 + i]!;
+      const [my, myy] = constant[i] ? [fixed[f++]!, fixed[f++]!] : [graded[g++]!, graded[g++]!];
+      const mxmy = mx.mul(my);
+      const my2 = my.mul(my);
+      const num = mxmy.mul(2).add(c1).mul(mxy.sub(mxmy).mul(2).add(c2));
+      const den = mx2.add(my2).add(c1).mul(mxx.sub(mx2).add(myy.sub(my2)).add(c2));
+      return num.div(den);
+    });
   });
 }
 

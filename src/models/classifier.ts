@@ -7,6 +7,13 @@ export interface SplitForward {
   activation: Tensor;
   /** B×C logits computed from `activation`. */
   logits: Tensor;
+  /**
+   * Optional: B×K×h'×w', the only tensor through which `activation` reaches the logits, made from it by a map that
+   * gives each of its elements' gradients to exactly one element of the activation (a non-overlapping max-pool). Then
+   * Σ_hw ∂s/∂A = Σ_h'w' ∂s/∂pooled per sample and channel, and Grad-CAM's α can be read from the smaller tensor's
+   * gradient: no pool backward (a scatter into B×K×h×w zeros) in the graph, and none to differentiate again.
+   */
+  pooled?: Tensor;
 }
 
 /**

@@ -33,9 +33,10 @@ export class SimpleCNN extends Classifier {
     this.checkLayer(layer);
     return scope(() => {
       const activation = this.conv2.forward(this.conv1.forward(x).relu()).relu();
-      const h = this.#dropout(maxPool2d(activation, 2), 0.25, 1).flatten(1);
+      const pooled = maxPool2d(activation, 2);
+      const h = this.#dropout(pooled, 0.25, 1).flatten(1);
       const logits = this.fc2.forward(this.#dropout(this.fc1.forward(h).relu(), 0.5, 2));
-      return { activation, logits };
+      return { activation, logits, pooled };
     });
   }
 

@@ -1,8 +1,10 @@
 import { crossEntropy, full, noGrad, shareOfMean, type BatchShards, type Tensor } from '../torch/index.js';
 import { batchCam } from '../cam/batch-cam.js';
 import type { Classifier } from '../models/classifier.js';
-import { batchCamLoss } from '../losses/batch-cam-loss.js';
-import { prototypeLoss } from '../losses/prototype-loss.js';
+import { batchCamTargets } from '../losses/batch-cam-loss.js';
+import { distances, type Distance } from '../losses/distance.js';
+import { meanOverEligible } from '../losses/map-targets.js';
+import { prototypeTargets } from '../losses/prototype-loss.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
 import { batchClassMeans, classContrastLoss } from '../losses/class-contrast-loss.js';
 import { backgroundLoss } from '../losses/background-loss.js';
@@ -89,13 +91,24 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     loss = loss.add(t, lambda);
     return t;
   };
-  const proto = bank ? term(cfg.lambdaProto, () => prototypeLoss(cams, y, bank, cfg.protoDistance ?? cfg.distance, shards)) : null;
-  const batchDistance = cfg.batchDistance ?? cfg.distance;
-  const batch = term(cfg.lambdaBatch, () => !shards
-    ? batchCamLoss(cams, y, batchDistance, { target: cfg.batchTarget })
+  // L_proto and L_batch: means over eligible samples of d(cam_i, target_i). Their targets first, then the distances
+  // (with one distance for both, one call: a single SSIM filtering pass for the two targets).
+  const protoTargets = bank && cfg.lambdaProto > 0 ? prototypeTargets(cams, y, bank) : null;
+  const batchTargets = cfg.lambdaBatch > 0
+    ? batchCamTargets(cams, y, shards && cfg.batchCamScope !== 'rank'
+      ? { target: cfg.batchTarget, numClasses: model.numClasses, shards }
+      : { target: cfg.batchTarget })
+    : null;
+  const [protoD, batchD] = mapDistances(cams, [
+    protoTargets && { target: protoTargets.target, kind: cfg.protoDistance ?? cfg.distance },
+    batchTargets && { target: batchTargets.target, kind: cfg.batchDistance ?? cfg.distance },
+  ]);
+  const proto = protoTargets && term(cfg.lambdaProto, () => meanOverEligible(protoD!, protoTargets.eligible, shards));
+  const batch = batchTargets && term(cfg.lambdaBatch, () => !shards
+    ? meanOverEligible(batchD!, batchTargets.eligible)
     : cfg.batchCamScope === 'rank'
-      ? batchCamLoss(cams, y, batchDistance, { target: cfg.batchTarget }).div(shards.count)
-      : batchCamLoss(cams, y, batchDistance, { target: cfg.batchTarget, numClasses: model.numClasses, shards }));
+      ? meanOverEligible(batchD!, batchTargets.eligible).div(shards.count)
+      : meanOverEligible(batchD!, batchTargets.eligible, shards));
   const protoContrast = bank
     ? term(cfg.lambdaProtoContrast, () => classContrastLoss(cams, y, bank.prototypes, bank.initialized, cfg.contrastTemperature))
     : null;
@@ -106,4 +119,17 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
   const background = term(cfg.lambdaBackground, () => backgroundLoss(cams, cfg.backgroundFraction));
   if (bank && bank.source === 'cam') bank.update(cams, y, correct, shards);
   return { loss, ce, proto, batch, protoContrast, batchContrast, background, correct };
+}
+
+/**
+ * d(cams, target_k) for each requested target (null where a term is off), with the targets that share a distance
+ * kind measured in one `distances` call.
+ */
+function mapDistances(cams: Tensor, wanted: readonly ({ target: Tensor; kind: Distance } | null)[]): (Tensor | null)[] {
+  const out: (Tensor | null)[] = wanted.map(() => null);
+  for (const kind of new Set(wanted.flatMap((w) => (w ? [w.kind] : [])))) {
+    const idx = wanted.flatMap((w, i) => (w?.kind === kind ? [i] : []));
+    distances(cams, idx.map((i) => wanted[i]!.target), kind).forEach((d, j) => { out[idx[j]!] = d; });
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
-import { Classifier, createModel, type SplitForward } from '../../src/models/index.js';
+import { Classifier, createModel, SimpleCNN, type SplitForward } from '../../src/models/index.js';
 import { batchCam, camFromWeights, gradCamLoop } from '../../src/cam/index.js';
 import { meanDistance } from '../../src/losses/distance.js';
 import { gradcheck } from '../helpers/gradcheck.js';
@@ -99,4 +99,38 @@ test('regularised-loss gradients: second-order matches finite differences; detac
   // (3) and the two modes really differ (the second-order path reaches the head's weights through α).
   const secondGrads = T.grad(loss([w1, w2, fc], 'second-order'), [w1, w2, fc]);
   assert.ok(maxAbsDiff(secondGrads[1]!, detachedGrads[1]!) > 1e-6);
+});
+
+test('SimpleCNN: α from the max-pooled tensor\'s gradient equals α from the activation\'s, and so do the second-order gradients', async () => {
+  T.manualSeed(3);
+  const model = new SimpleCNN(10);
+  model.train(); // dropout on: both paths read the masks of the same forward pass
+  const { x, y } = await realMnistBatch(16);
+  const { activation, logits, pooled } = model.forwardSplit(x);
+  assert.ok(pooled, 'SimpleCNN exposes its pooled tensor');
+  const score = logits.gather(1, y.unsqueeze(1)).sum();
+  const [gA] = T.grad(score, [activation], { createGraph: true, retainGraph: true });
+  const [gP] = T.grad(score, [pooled], { createGraph: true, retainGraph: true });
+  const alphaA = gA!.mean([2, 3], true);
+  const alphaP = gP!.sum([2, 3], true).div(activation.shape[2]! * activation.shape[3]!);
+  const scale = T.scope(() => alphaA.abs().amax().item());
+  assert.ok(scale > 0);
+  assert.ok(maxAbsDiff(alphaA, alphaP) < 1e-6 * scale, `α differs by ${maxAbsDiff(alphaA, alphaP)} (scale ${scale})`);
+  // A CAM loss through either α: the same parameter gradients (the second-order path reaches fc1/fc2 through α).
+  const target = T.rand([16, 28, 28]);
+  const params = model.parameters();
+  const lossOf = (alpha: T.Tensor): T.Tensor => meanDistance(camFromWeights(alpha, activation, 'max', [28, 28]), target, 'ssim');
+  const viaA = T.grad(lossOf(alphaA), params, { retainGraph: true, allowUnused: true });
+  const viaP = T.grad(lossOf(alphaP), params, { retainGraph: true, allowUnused: true });
+  for (const w of [model.fc1.weight, model.fc2.weight]) {
+    assert.ok(T.scope(() => viaA[params.indexOf(w)]!.abs().amax().item()) > 0, 'the head\'s weights get a second-order gradient');
+  }
+  params.forEach((_, i) => {
+    if (!viaA[i] || !viaP[i]) { // fc2.bias: a bias does not change ∂s/∂A, so neither path reaches it
+      assert.equal(viaA[i], viaP[i], `parameter ${i}: reached by one path only`);
+      return;
+    }
+    const s = T.scope(() => viaA[i]!.abs().amax().item());
+    assert.ok(maxAbsDiff(viaA[i]!, viaP[i]!) <= 1e-4 * s, `parameter ${i}: ${maxAbsDiff(viaA[i]!, viaP[i]!)} vs scale ${s}`);
+  });
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
-import { gaussianTaps, ssim, ssimMap, distance } from '../../src/losses/index.js';
+import { gaussianTaps, ssim, ssimMap, ssimMaps, distance, distances } from '../../src/losses/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { blobMaps, hasSkimage, maxAbsDiff, noiseMaps, skimageInfo, skimageSsimCases } from './maps.js';
 
@@ -84,3 +84,27 @@ test('SSIM distance gradients in both operands match finite differences (float64
   const err = gradcheck(([x, y]) => distance(x!, y!, 'ssim').mul(wts).sum(), [a, b]);
   assert.ok(err < 1e-6, `max error ${err}`);
 });
+
+test('ssimMaps: several targets in one pass equal separate ssimMap calls, values and gradients (constant and graded targets)', () => {
+  T.manualSeed(5);
+  const a = T.rand([4, 20, 18], { dtype: 'float64' }).requiresGrad_();
+  const fixed = T.rand([4, 20, 18], { dtype: 'float64' }); // a prototype: outside autograd
+  const graded = T.rand([4, 20, 18], { dtype: 'float64' }).requiresGrad_(); // an attached class mean
+  const fixed32 = T.rand([4, 20, 18]); // float32 beside float64: computed in float64
+  const together = ssimMaps(a, [fixed, graded, fixed32]);
+  const apart = [ssimMap(a, fixed), ssimMap(a, graded), ssimMap(a, fixed32)];
+  together.forEach((m, i) => assert.ok(tdiff(m, apart[i]!) < 1e-12, `target ${i}`));
+  const w = together.map((m, i) => m.mul(i + 1).sum()).reduce((p, q) => p.add(q));
+  const v = apart.map((m, i) => m.mul(i + 1).sum()).reduce((p, q) => p.add(q));
+  const [ga, gg] = T.grad(w, [a, graded]);
+  const [va, vg] = T.grad(v, [a, graded]);
+  assert.ok(tdiff(ga!, va!) < 1e-12 && tdiff(gg!, vg!) < 1e-12);
+  // distances(): the same per target, for every distance kind.
+  for (const kind of ['l1', 'l2', 'ssim'] as const) {
+    distances(a, [fixed, graded], kind).forEach((d, i) => assert.ok(tdiff(d, distance(a, [fixed, graded][i]!, kind)) < 1e-12, `${kind} ${i}`));
+  }
+});
+
+function tdiff(a: T.Tensor, b: T.Tensor): number {
+  return T.scope(() => a.sub(b).abs().amax().item());
+}

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as T from '../../src/torch/index.js';
+import { createModel } from '../../src/models/index.js';
+import { batchCam } from '../../src/cam/index.js';
+import { batchCamLoss, PrototypeBank, prototypeLoss } from '../../src/losses/index.js';
+import { objective } from '../../src/train/objective.js';
+import { resolveConfig } from '../../src/train/options.js';
+import { realMnistBatch } from '../helpers/mnist-batch.js';
+
+function tdiff(a: T.Tensor, b: T.Tensor): number {
+  return T.scope(() => a.sub(b).abs().amax().item());
+}
+
+// The objective measures the Prototype and Batch-CAM Losses' distances in one call per distance kind (one SSIM pass
+// for both targets); it must equal CE + λp·prototypeLoss + λb·batchCamLoss computed term by term.
+for (const [proto, batch] of [['ssim', 'ssim'], ['l1', 'ssim'], ['l2', 'l2']] as const) {
+  test(`objective = CE + λp·L_proto + λb·L_batch term by term, values and gradients (proto ${proto}, batch ${batch})`, async () => {
+    T.manualSeed(7);
+    const model = createModel('simplecnn', 10);
+    model.eval(); // a deterministic forward, so both computations see the same network
+    const { x, y } = await realMnistBatch(32);
+    const bank = new PrototypeBank({ numClasses: 10, height: 28, width: 28 });
+    T.noGrad(() => {
+      const { cams } = batchCam(model, x, y, { grad: 'detached' });
+      bank.update(cams, y, T.ones([32], { dtype: 'bool' }));
+    });
+    const cfg = resolveConfig({ lambdaProto: 0.7, lambdaBatch: 0.3, protoDistance: proto, batchDistance: batch });
+    const params = model.parameters();
+    const terms = objective(model, x, y, cfg, bank, { epoch: 0, step: 0 });
+    const got = T.grad(terms.loss, params, { allowUnused: true });
+    // Reference, before the objective's bank update changed the bank: rebuild it the same way.
+    const bank2 = new PrototypeBank({ numClasses: 10, height: 28, width: 28 });
+    T.noGrad(() => {
+      const { cams } = batchCam(model, x, y, { grad: 'detached' });
+      bank2.update(cams, y, T.ones([32], { dtype: 'bool' }));
+    });
+    const { cams, logits } = batchCam(model, x, y, {});
+    const pl = prototypeLoss(cams, y, bank2, proto);
+    const bl = batchCamLoss(cams, y, batch);
+    const ref = T.crossEntropy(logits, y).add(pl, 0.7).add(bl, 0.3);
+    assert.ok(tdiff(terms.proto!, pl) < 1e-6 && tdiff(terms.batch!, bl) < 1e-6, 'the two terms');
+    assert.ok(tdiff(terms.loss, ref) < 1e-6, 'the total');
+    assert.ok(T.scope(() => pl.item()) > 1e-3 && T.scope(() => bl.item()) > 1e-3, 'both terms are non-trivial');
+    const want = T.grad(ref, params, { allowUnused: true });
+    params.forEach((_, i) => {
+      const s = T.scope(() => want[i]!.abs().amax().item());
+      assert.ok(tdiff(got[i]!, want[i]!) < 1e-5 * Math.max(s, 1e-3), `parameter ${i}`);
+    });
+  });
+}
