@@ -28,4 +28,13 @@ export class GRN extends Module {
       return addcmul(this.beta, x, this.gamma.mul(nx).add(1));
     });
   }
+
+  /** The same, written over x (inference, where nothing reads x again: no N×H×W×C output to allocate); returns x. */
+  forward_(x: Tensor): Tensor {
+    scope(() => {
+      const gx = x.square().sum([1, 2], true).clamp(1e-30).sqrt();
+      x.mul_(this.gamma.mul(gx.div(gx.mean(-1, true).add(1e-6))).add(1)).add_(this.beta);
+    });
+    return x;
+  }
 }

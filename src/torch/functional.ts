@@ -1,4 +1,4 @@
-import { op, opList, Tensor, type TensorLike } from './tensor.js';
+import { callOp, op, opList, Tensor, type TensorLike } from './tensor.js';
 
 /** Pair arguments: one number for both spatial dims, or [h, w]. */
 export type Pair = number | readonly [number, number];
@@ -47,6 +47,11 @@ export function relu(x: Tensor): Tensor {
 /** Exact (erf) GELU, PyTorch's default. */
 export function gelu(x: Tensor): Tensor {
   return op('aten::gelu', x, 'none');
+}
+/** GELU written over x (inference, where nothing reads x again); returns x. */
+export function gelu_(x: Tensor): Tensor {
+  callOp('aten::gelu_', x, 'none');
+  return x;
 }
 export function sigmoid(x: Tensor): Tensor {
   return op('aten::sigmoid', x);
