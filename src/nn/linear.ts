@@ -1,4 +1,4 @@
-import { linear, scope, zeros, type Tensor } from '../torch/index.js';
+import { conv2d, linear, scope, zeros, type Tensor } from '../torch/index.js';
 import { truncNormal, uniform } from './init.js';
 import { Module } from './module.js';
 
@@ -23,5 +23,14 @@ export class Linear extends Module {
     if (x.ndim <= 2) return linear(x, this.weight, this.bias);
     const lead = x.shape.slice(0, -1);
     return scope(() => linear(x.reshape([-1, x.shape[x.ndim - 1]!]), this.weight, this.bias).view([...lead, this.weight.shape[0]!]));
+  }
+
+  /**
+   * The Linear over the channel dim of an N×C×H×W tensor: the 1×1 convolution it is. On channels-last input oneDNN
+   * runs it in that layout and returns channels-last; for ConvNeXt's pointwise layers (C = 40…640 over N·H·W rows)
+   * that is faster, forward and backward, than the GEMM libtorch's CPU BLAS runs for a Linear.
+   */
+  forwardChannels(x: Tensor): Tensor {
+    return scope(() => conv2d(x, this.weight.view([...this.weight.shape, 1, 1]), this.bias));
   }
 }
