@@ -27,9 +27,11 @@ export class BasicBlock extends Module {
 
   forward(x: Tensor): Tensor {
     return scope(() => {
-      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
+      // ReLU and the residual add in place, as torchvision's inplace=True: batch norm and the add keep nothing that
+      // backward reads from their outputs, so no N×C×H×W buffer is written twice.
+      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu_()));
       const shortcut = this.shortcut ? this.shortcut.forward(x) : x;
-      return out.add(shortcut).relu();
+      return out.add_(shortcut).relu_();
     });
   }
 
@@ -71,7 +73,7 @@ export class ResNet18 extends Classifier {
     this.checkLayer(layer);
     const stop = Number(layer.slice(5)) - 1;
     return scope(() => {
-      let h = scope(() => this.bn1.forward(this.conv1.forward(x)).relu()); // own scope: conv, BN freed before layer1
+      let h = scope(() => this.bn1.forward(this.conv1.forward(x)).relu_()); // own scope: conv, BN freed before layer1
       let activation: Tensor | null = null;
       for (let i = 0; i < 4; i++) {
         const next = this.layers[i]!.forward(h);

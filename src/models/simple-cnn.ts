@@ -32,7 +32,7 @@ export class SimpleCNN extends Classifier {
   forwardSplit(x: Tensor, layer = 'conv2'): SplitForward {
     this.checkLayer(layer);
     return scope(() => {
-      const activation = this.conv2.forward(this.conv1.forward(x).relu()).relu();
+      const activation = this.conv2.forward(this.conv1.forward(x).relu_()).relu_(); // in place: a conv keeps its input, not its output
       const pooled = maxPool2d(activation, 2);
       const h = this.#dropout(pooled, 0.25, 1).flatten(1);
       const logits = this.fc2.forward(this.#dropout(this.fc1.forward(h).relu(), 0.5, 2));

@@ -22,19 +22,18 @@ export class GRN extends Module {
    * channel has gradient 0, as norm's, instead of 0·∞.
    */
   forward(x: Tensor): Tensor {
-    return scope(() => {
-      const gx = x.square().sum([1, 2], true).clamp(1e-30).sqrt();
-      const nx = gx.div(gx.mean(-1, true).add(1e-6));
-      return addcmul(this.beta, x, this.gamma.mul(nx).add(1));
-    });
+    return scope(() => addcmul(this.beta, x, this.#scale(x)));
   }
 
   /** The same, written over x (inference, where nothing reads x again: no N×H×W×C output to allocate); returns x. */
   forward_(x: Tensor): Tensor {
-    scope(() => {
-      const gx = x.square().sum([1, 2], true).clamp(1e-30).sqrt();
-      x.mul_(this.gamma.mul(gx.div(gx.mean(-1, true).add(1e-6))).add(1)).add_(this.beta);
-    });
+    scope(() => { x.mul_(this.#scale(x)).add_(this.beta); });
     return x;
+  }
+
+  /** 1 + γ·Nx, N×1×1×C. */
+  #scale(x: Tensor): Tensor {
+    const gx = x.square().sum([1, 2], true).clamp(1e-30).sqrt();
+    return this.gamma.mul(gx.div(gx.mean(-1, true).add(1e-6))).add(1);
   }
 }

@@ -301,8 +301,10 @@ export class Tensor implements Disposable {
   float(): Tensor { return this.to('float32'); }
   long(): Tensor { return this.to('int64'); }
 
-  // ---------------------------------------------------------------- in place (for optimisers and buffers)
+  // ---------------------------------------------------------------- in place (optimisers, buffers, activations)
   zero_(): this { callOp('aten::zero_', this); return this; }
+  /** In-place ReLU; autograd allows it where nothing saved the input for backward (after a conv, BN or add). */
+  relu_(): this { callOp('aten::relu_', this); return this; }
   copy_(src: Tensor): this { callOp('aten::copy_', this, src); return this; }
   mul_(s: TensorLike): this {
     callOp(typeof s === 'number' ? 'aten::mul_.Scalar' : 'aten::mul_.Tensor', this, s); return this;
