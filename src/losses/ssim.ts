@@ -95,10 +95,7 @@ export function ssimMaps(a: Tensor, bs: readonly Tensor[], o: SsimOptions = {}):
   const k = gaussianTaps(sigma, truncate).length;
   if (H < k || W < k) throw new RangeError(`ssim: maps of ${H}×${W} are smaller than the ${k}×${k} window`);
   return scope(() => {
-    const d: DType = [a, ...bs].some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
-    const as = (t: Tensor): Tensor => (t.dtype === d ? t : t.to(d));
-    const x = as(a);
-    const ys = bs.map(as);
+    const [x, ...ys] = promote(a, ...bs);
     const [gw, gh] = window(x.dtype, x.device, sigma, truncate, H, W);
     // Gaussian filtering of n stacked B×H×W statistics → B×n×H'×W': one product per direction filters them all.
     const filter = (stats: Tensor[]): Tensor[] => {
@@ -131,9 +128,8 @@ export function ssim(a: Tensor, b: Tensor, o: SsimOptions = {}): Tensor {
   return scope(() => ssimMap(a, b, o).mean([1, 2]));
 }
 
-/** Both operands in one floating dtype (float64 if either is), so mixed CAM/prototype dtypes work. */
-export function promote(a: Tensor, b: Tensor): [Tensor, Tensor] {
-  if (a.dtype === b.dtype && (a.dtype === 'float32' || a.dtype === 'float64')) return [a, b];
-  const d: DType = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : 'float32';
-  return [a.dtype === d ? a : a.to(d), b.dtype === d ? b : b.to(d)];
+/** All operands in one floating dtype (float64 if any is, else float32), so mixed CAM/prototype dtypes work. */
+export function promote<T extends Tensor[]>(...ts: T): { [K in keyof T]: Tensor } {
+  const d: DType = ts.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+  return ts.map((t) => (t.dtype === d ? t : t.to(d))) as { [K in keyof T]: Tensor };
 }

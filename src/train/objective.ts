@@ -93,22 +93,22 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
   };
   // L_proto and L_batch: means over eligible samples of d(cam_i, target_i). Their targets first, then the distances
   // (with one distance for both, one call: a single SSIM filtering pass for the two targets).
+  // The Batch-CAM Loss's class means span the whole batch in a data-parallel run, unless --batch-cam-scope rank: then
+  // each process takes its own shard's loss, divided by the number of shards.
+  const batchShards = cfg.batchCamScope === 'rank' ? undefined : shards;
   const protoTargets = bank && cfg.lambdaProto > 0 ? prototypeTargets(cams, y, bank) : null;
   const batchTargets = cfg.lambdaBatch > 0
-    ? batchCamTargets(cams, y, shards && cfg.batchCamScope !== 'rank'
-      ? { target: cfg.batchTarget, numClasses: model.numClasses, shards }
-      : { target: cfg.batchTarget })
+    ? batchCamTargets(cams, y, { target: cfg.batchTarget, ...(batchShards && { numClasses: model.numClasses, shards: batchShards }) })
     : null;
   const [protoD, batchD] = mapDistances(cams, [
     protoTargets && { target: protoTargets.target, kind: cfg.protoDistance ?? cfg.distance },
     batchTargets && { target: batchTargets.target, kind: cfg.batchDistance ?? cfg.distance },
   ]);
   const proto = protoTargets && term(cfg.lambdaProto, () => meanOverEligible(protoD!, protoTargets.eligible, shards));
-  const batch = batchTargets && term(cfg.lambdaBatch, () => !shards
-    ? meanOverEligible(batchD!, batchTargets.eligible)
-    : cfg.batchCamScope === 'rank'
-      ? meanOverEligible(batchD!, batchTargets.eligible).div(shards.count)
-      : meanOverEligible(batchD!, batchTargets.eligible, shards));
+  const batch = batchTargets && term(cfg.lambdaBatch, () => {
+    const l = meanOverEligible(batchD!, batchTargets.eligible, batchShards);
+    return shards && !batchShards ? l.div(shards.count) : l;
+  });
   const protoContrast = bank
     ? term(cfg.lambdaProtoContrast, () => classContrastLoss(cams, y, bank.prototypes, bank.initialized, cfg.contrastTemperature))
     : null;

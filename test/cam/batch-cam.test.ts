@@ -6,10 +6,8 @@ import { batchCam, camFromWeights, gradCamLoop } from '../../src/cam/index.js';
 import { meanDistance } from '../../src/losses/distance.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { realMnistBatch } from '../helpers/mnist-batch.js';
+import { maxTensorDiff } from '../helpers/tensor-diff.js';
 
-function maxAbsDiff(a: T.Tensor, b: T.Tensor): number {
-  return T.scope(() => a.sub(b).abs().amax().item());
-}
 
 for (const name of ['simplecnn', 'resnet18', 'convnextv2-atto']) {
   for (const mode of ['train', 'eval'] as const) {
@@ -27,7 +25,7 @@ for (const name of ['simplecnn', 'resnet18', 'convnextv2-atto']) {
           const slow = gradCamLoop(model, x, y, { target });
           assert.deepEqual(fast.cams.shape, [12, 28, 28]);
           assert.deepEqual(fast.targets.toArray(), slow.targets.toArray());
-          assert.ok(maxAbsDiff(fast.cams, slow.cams) < 1e-5, `${target}: max difference ${maxAbsDiff(fast.cams, slow.cams)}`);
+          assert.ok(maxTensorDiff(fast.cams, slow.cams) < 1e-5, `${target}: max difference ${maxTensorDiff(fast.cams, slow.cams)}`);
           assert.ok(fast.cams.amax().item() > 0.5, 'maps are not all zero');
         });
       }
@@ -44,10 +42,10 @@ test('ResNet18 at layer3: exact in eval mode, but train-mode batch norm couples 
   T.scope(() => {
     model.eval();
     assert.equal(model.headIsPerSample('layer3'), true);
-    assert.ok(maxAbsDiff(batchCam(model, x, y, { layer: 'layer3' }).cams, gradCamLoop(model, x, y, { layer: 'layer3' }).cams) < 1e-5);
+    assert.ok(maxTensorDiff(batchCam(model, x, y, { layer: 'layer3' }).cams, gradCamLoop(model, x, y, { layer: 'layer3' }).cams) < 1e-5);
     model.train();
     assert.equal(model.headIsPerSample('layer3'), false);
-    assert.ok(maxAbsDiff(batchCam(model, x, y, { layer: 'layer3' }).cams, gradCamLoop(model, x, y, { layer: 'layer3' }).cams) > 1e-4);
+    assert.ok(maxTensorDiff(batchCam(model, x, y, { layer: 'layer3' }).cams, gradCamLoop(model, x, y, { layer: 'layer3' }).cams) > 1e-4);
   });
   model.dispose();
 });
@@ -95,10 +93,10 @@ test('regularised-loss gradients: second-order matches finite differences; detac
   const alphaConst = g!.mean([2, 3], true).detach();
   const frozen = T.crossEntropy(logits, y).add(meanDistance(camFromWeights(alphaConst, activation, 'max', null), target, 'l2'));
   const frozenGrads = T.grad(frozen, [w1, w2, fc]);
-  detachedGrads.forEach((d, i) => assert.ok(maxAbsDiff(d!, frozenGrads[i]!) < 1e-12, `param ${i}`));
+  detachedGrads.forEach((d, i) => assert.ok(maxTensorDiff(d!, frozenGrads[i]!) < 1e-12, `param ${i}`));
   // (3) and the two modes really differ (the second-order path reaches the head's weights through α).
   const secondGrads = T.grad(loss([w1, w2, fc], 'second-order'), [w1, w2, fc]);
-  assert.ok(maxAbsDiff(secondGrads[1]!, detachedGrads[1]!) > 1e-6);
+  assert.ok(maxTensorDiff(secondGrads[1]!, detachedGrads[1]!) > 1e-6);
 });
 
 test('SimpleCNN: α from the max-pooled tensor\'s gradient equals α from the activation\'s, and so do the second-order gradients', async () => {
@@ -115,7 +113,7 @@ test('SimpleCNN: α from the max-pooled tensor\'s gradient equals α from the ac
   const alphaP = gP!.sum([2, 3], true).div(activation.shape[2]! * activation.shape[3]!);
   const scale = T.scope(() => alphaA.abs().amax().item());
   assert.ok(scale > 0);
-  assert.ok(maxAbsDiff(alphaA, alphaP) < 1e-6 * scale, `α differs by ${maxAbsDiff(alphaA, alphaP)} (scale ${scale})`);
+  assert.ok(maxTensorDiff(alphaA, alphaP) < 1e-6 * scale, `α differs by ${maxTensorDiff(alphaA, alphaP)} (scale ${scale})`);
   // A CAM loss through either α: the same parameter gradients (the second-order path reaches fc1/fc2 through α).
   const target = T.rand([16, 28, 28]);
   const params = model.parameters();
@@ -131,6 +129,6 @@ test('SimpleCNN: α from the max-pooled tensor\'s gradient equals α from the ac
       return;
     }
     const s = T.scope(() => viaA[i]!.abs().amax().item());
-    assert.ok(maxAbsDiff(viaA[i]!, viaP[i]!) <= 1e-4 * s, `parameter ${i}: ${maxAbsDiff(viaA[i]!, viaP[i]!)} vs scale ${s}`);
+    assert.ok(maxTensorDiff(viaA[i]!, viaP[i]!) <= 1e-4 * s, `parameter ${i}: ${maxTensorDiff(viaA[i]!, viaP[i]!)} vs scale ${s}`);
   });
 });

@@ -4,6 +4,7 @@ import * as T from '../../src/torch/index.js';
 import { gaussianTaps, ssim, ssimMap, ssimMaps, distance, distances } from '../../src/losses/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { blobMaps, hasSkimage, maxAbsDiff, noiseMaps, skimageInfo, skimageSsimCases } from './maps.js';
+import { maxTensorDiff } from '../helpers/tensor-diff.js';
 
 const TOL = 1e-4;
 
@@ -93,18 +94,15 @@ test('ssimMaps: several targets in one pass equal separate ssimMap calls, values
   const fixed32 = T.rand([4, 20, 18]); // float32 beside float64: computed in float64
   const together = ssimMaps(a, [fixed, graded, fixed32]);
   const apart = [ssimMap(a, fixed), ssimMap(a, graded), ssimMap(a, fixed32)];
-  together.forEach((m, i) => assert.ok(tdiff(m, apart[i]!) < 1e-12, `target ${i}`));
+  together.forEach((m, i) => assert.ok(maxTensorDiff(m, apart[i]!) < 1e-12, `target ${i}`));
   const w = together.map((m, i) => m.mul(i + 1).sum()).reduce((p, q) => p.add(q));
   const v = apart.map((m, i) => m.mul(i + 1).sum()).reduce((p, q) => p.add(q));
   const [ga, gg] = T.grad(w, [a, graded]);
   const [va, vg] = T.grad(v, [a, graded]);
-  assert.ok(tdiff(ga!, va!) < 1e-12 && tdiff(gg!, vg!) < 1e-12);
+  assert.ok(maxTensorDiff(ga!, va!) < 1e-12 && maxTensorDiff(gg!, vg!) < 1e-12);
   // distances(): the same per target, for every distance kind.
   for (const kind of ['l1', 'l2', 'ssim'] as const) {
-    distances(a, [fixed, graded], kind).forEach((d, i) => assert.ok(tdiff(d, distance(a, [fixed, graded][i]!, kind)) < 1e-12, `${kind} ${i}`));
+    distances(a, [fixed, graded], kind).forEach((d, i) => assert.ok(maxTensorDiff(d, distance(a, [fixed, graded][i]!, kind)) < 1e-12, `${kind} ${i}`));
   }
 });
 
-function tdiff(a: T.Tensor, b: T.Tensor): number {
-  return T.scope(() => a.sub(b).abs().amax().item());
-}

@@ -7,10 +7,8 @@ import { batchCamLoss, PrototypeBank, prototypeLoss } from '../../src/losses/ind
 import { objective } from '../../src/train/objective.js';
 import { resolveConfig } from '../../src/train/options.js';
 import { realMnistBatch } from '../helpers/mnist-batch.js';
+import { maxTensorDiff } from '../helpers/tensor-diff.js';
 
-function tdiff(a: T.Tensor, b: T.Tensor): number {
-  return T.scope(() => a.sub(b).abs().amax().item());
-}
 
 // The objective measures the Prototype and Batch-CAM Losses' distances in one call per distance kind (one SSIM pass
 // for both targets); it must equal CE + λp·prototypeLoss + λb·batchCamLoss computed term by term.
@@ -39,13 +37,13 @@ for (const [proto, batch] of [['ssim', 'ssim'], ['l1', 'ssim'], ['l2', 'l2']] as
     const pl = prototypeLoss(cams, y, bank2, proto);
     const bl = batchCamLoss(cams, y, batch);
     const ref = T.crossEntropy(logits, y).add(pl, 0.7).add(bl, 0.3);
-    assert.ok(tdiff(terms.proto!, pl) < 1e-6 && tdiff(terms.batch!, bl) < 1e-6, 'the two terms');
-    assert.ok(tdiff(terms.loss, ref) < 1e-6, 'the total');
+    assert.ok(maxTensorDiff(terms.proto!, pl) < 1e-6 && maxTensorDiff(terms.batch!, bl) < 1e-6, 'the two terms');
+    assert.ok(maxTensorDiff(terms.loss, ref) < 1e-6, 'the total');
     assert.ok(T.scope(() => pl.item()) > 1e-3 && T.scope(() => bl.item()) > 1e-3, 'both terms are non-trivial');
     const want = T.grad(ref, params, { allowUnused: true });
     params.forEach((_, i) => {
       const s = T.scope(() => want[i]!.abs().amax().item());
-      assert.ok(tdiff(got[i]!, want[i]!) < 1e-5 * Math.max(s, 1e-3), `parameter ${i}`);
+      assert.ok(maxTensorDiff(got[i]!, want[i]!) < 1e-5 * Math.max(s, 1e-3), `parameter ${i}`);
     });
   });
 }
