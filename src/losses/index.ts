@@ -7,3 +7,4 @@ export { type MapTargets, meanOverEligible } from './map-targets.js';
 export { batchCamLoss, batchCamTargets, classMeanMaps, type BatchCamLossOptions, type BatchTarget, BATCH_TARGETS } from './batch-cam-loss.js';
 export { classContrastLoss, batchClassMeans } from './class-contrast-loss.js';
 export { backgroundLoss } from './background-loss.js';
+export { attentionMiningLoss, type AttentionMiningOptions, type MiningMask, MINING_MASKS } from './attention-mining-loss.js';

@@ -8,11 +8,13 @@ import { prototypeTargets } from '../losses/prototype-loss.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
 import { batchClassMeans, classContrastLoss } from '../losses/class-contrast-loss.js';
 import { backgroundLoss } from '../losses/background-loss.js';
+import { attentionMiningLoss } from '../losses/attention-mining-loss.js';
 import { camLossesOn, type TrainConfig } from './options.js';
 
 /**
  * The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (docs/method.md §5) + λpc·L_proto-contrast +
- * λbc·L_batch-contrast + λbg·L_background (ours, against collapsed maps); a term that is off is null.
+ * λbc·L_batch-contrast + λbg·L_background (ours, against collapsed maps) + λam·L_am (GAIN's attention mining: the
+ * evidence must lie where the map points); a term that is off is null.
  */
 export interface ObjectiveTerms {
   loss: Tensor;
@@ -22,6 +24,7 @@ export interface ObjectiveTerms {
   protoContrast: Tensor | null;
   batchContrast: Tensor | null;
   background: Tensor | null;
+  mining: Tensor | null;
   /** Correctly classified samples in the batch (bool B). */
   correct: Tensor;
 }
@@ -38,6 +41,7 @@ export const LOGGED_TERMS = [
   { key: 'protoContrast', name: 'contrastive prototype loss', regulariser: true },
   { key: 'batchContrast', name: 'contrastive batch-cam loss', regulariser: true },
   { key: 'background', name: 'background loss', regulariser: true },
+  { key: 'mining', name: 'attention-mining loss', regulariser: true },
   { key: 'loss', name: 'total loss', regulariser: false },
 ] as const satisfies readonly { key: keyof ObjectiveTerms; name: string; regulariser: boolean }[];
 
@@ -77,7 +81,7 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     const logits = model.forward(x);
     const ce = meanCe(logits);
     const correct = noGrad(() => logits.argmax(1).eq(y));
-    return { loss: ce, ce, proto: null, batch: null, protoContrast: null, batchContrast: null, background: null, correct };
+    return { loss: ce, ce, proto: null, batch: null, protoContrast: null, batchContrast: null, background: null, mining: null, correct };
   }
   const { cams, logits } = batchCam(model, x, y, {
     layer: cfg.camLayer ?? model.defaultTargetLayer, target: cfg.camTarget, grad: cfg.camGrad, norm: cfg.camNorm,
@@ -117,8 +121,10 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     return classContrastLoss(cams, y, m.means, m.present, cfg.contrastTemperature, m.paired);
   });
   const background = term(cfg.lambdaBackground, () => backgroundLoss(cams, cfg.backgroundFraction));
+  const mining = term(cfg.lambdaMining, () => attentionMiningLoss((xe) => model.forward(xe), x, cams, y,
+    { threshold: cfg.miningThreshold, scale: cfg.miningScale, mask: cfg.miningMask }));
   if (bank && bank.source === 'cam') bank.update(cams, y, correct, shards);
-  return { loss, ce, proto, batch, protoContrast, batchContrast, background, correct };
+  return { loss, ce, proto, batch, protoContrast, batchContrast, background, mining, correct };
 }
 
 /**

@@ -7,6 +7,7 @@ import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
 import { isImageSource, PROTOTYPE_SOURCES } from '../losses/prototype-bank.js';
 import { BATCH_TARGETS } from '../losses/batch-cam-loss.js';
+import { MINING_MASKS } from '../losses/attention-mining-loss.js';
 import { DEVICE_PATTERN, DIST_BACKENDS } from '../torch/index.js';
 
 export { OptionError };
@@ -66,6 +67,10 @@ export const TRAIN_OPTIONS = [
   { key: 'contrastTemperature', flag: 'contrast-temperature', kind: 'number', def: 0.1, min: 1e-4, max: 100, help: 'temperature τ of both contrastive losses' },
   { key: 'lambdaBackground', flag: 'lambda-background', kind: 'number', def: 0, min: 0, help: 'weight of the background term: mean of each CAM\'s lowest pixels, against uniform maps (ours; 0 = off)' },
   { key: 'backgroundFraction', flag: 'background-fraction', kind: 'number', def: 0.5, min: 0.01, max: 1, help: 'share of each CAM\'s pixels the background term averages (the lowest ones)' },
+  { key: 'lambdaMining', flag: 'lambda-mining', kind: 'number', def: 0, min: 0, help: 'weight of the attention-mining term (GAIN): the class probability of the image with its CAM region erased (one more forward pass; 0 = off)' },
+  { key: 'miningThreshold', flag: 'mining-threshold', kind: 'number', def: 0.5, min: 0, max: 1, help: 'threshold σ of the attention-mining soft mask sigmoid(ω·(cam − σ))' },
+  { key: 'miningScale', flag: 'mining-scale', kind: 'number', def: 10, min: 0.1, max: 1000, help: 'sharpness ω of the attention-mining soft mask' },
+  { key: 'miningMask', flag: 'mining-mask', kind: MINING_MASKS, def: 'attached', help: 'attention-mining mask in the graph (GAIN: also trains the CAM to cover the evidence) or a constant (trains only the decision)' },
   { key: 'camWarmupEpochs', flag: 'cam-warmup-epochs', kind: 'int', def: 0, min: 0, help: 'epochs of CE only before the regularisers turn on' },
   { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (ours, not the paper\'s: docs/method.md §9, RESULTS.md)' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
@@ -78,7 +83,8 @@ export type TrainConfig = OptionValues<typeof TRAIN_OPTIONS>;
 
 /** Whether any CAM regulariser has a positive weight. */
 export function camLossesOn(c: TrainConfig): boolean {
-  return c.lambdaProto > 0 || c.lambdaBatch > 0 || c.lambdaProtoContrast > 0 || c.lambdaBatchContrast > 0 || c.lambdaBackground > 0;
+  return c.lambdaProto > 0 || c.lambdaBatch > 0 || c.lambdaProtoContrast > 0 || c.lambdaBatchContrast > 0 || c.lambdaBackground > 0 ||
+    c.lambdaMining > 0;
 }
 
 /** Whether the run keeps a prototype bank (the Prototype Loss or its contrastive form is on). */

@@ -21,6 +21,8 @@ export interface StepRecord {
   protoContrast: number | null;
   batchContrast: number | null;
   background: number | null;
+  /** GAIN's attention-mining term; null where off. */
+  mining: number | null;
   loss: number;
   trainAccuracy: number;
   imagesPerSecond: number;

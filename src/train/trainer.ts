@@ -130,7 +130,7 @@ function checkDistributed(cfg: TrainConfig, env: DistEnv | null): void {
       `use a multiple of ${env.worldSize}, e.g. ${Math.max(1, Math.round(cfg.batchSize / env.worldSize)) * env.worldSize}`);
   }
   const unsupported = ([['lambdaProtoContrast', '--lambda-proto-contrast'], ['lambdaBatchContrast', '--lambda-batch-contrast'],
-    ['lambdaBackground', '--lambda-background']] as const).filter(([k]) => cfg[k] > 0).map(([, f]) => f);
+    ['lambdaBackground', '--lambda-background'], ['lambdaMining', '--lambda-mining']] as const).filter(([k]) => cfg[k] > 0).map(([, f]) => f);
   if (unsupported.length) {
     throw new OptionError(`${unsupported.join(', ')}: not available in data-parallel training yet (WORLD_SIZE=${env.worldSize}); train them in one process`);
   }
