@@ -56,7 +56,7 @@ function plan(model: string): [BenchMode, string, string | null][] {
     ['full2', top, 'full2'], ['full1', top, 'full1']];
   if (deep) rows.push(['cam2', deep, `cam2:${deep}`], ['cam1', deep, `cam1:${deep}`], ['full2', deep, `full2:${deep}`]);
   rows.push(['image-proto', top, null], ['proto-contrast', top, null], ['batch-contrast', top, null], ['background', top, null],
-    ['infer', top, 'infer'], ['explain-batch', top, null], ['explain-loop', top, null]);
+    ['image-mining', top, null], ['infer', top, 'infer'], ['explain-batch', top, null], ['explain-loop', top, null]);
   return rows;
 }
 

@@ -18,11 +18,12 @@ export type BenchMode =
   | 'proto-contrast' // + the contrastive Prototype Loss against the same image bank (λpc)
   | 'batch-contrast' // CE + the contrastive Batch-CAM Loss (λbc)
   | 'background' // CE + the background term (λbg)
+  | 'image-mining' // the image-target Prototype Loss + GAIN's attention mining (λam; one more forward/backward)
   | 'infer' // eval-mode forward without autograd
   | 'explain-batch' | 'explain-loop'; // 64 explanations: Batch-CAM vs the per-sample loop
 
 export const BENCH_MODES: readonly BenchMode[] = ['train', 'cam2', 'cam1', 'full2', 'full1', 'image-proto', 'proto-contrast',
-  'batch-contrast', 'background', 'infer', 'explain-batch', 'explain-loop'];
+  'batch-contrast', 'background', 'image-mining', 'infer', 'explain-batch', 'explain-loop'];
 
 /**
  * Builds the step closure of a mode on a fixed random batch (like the reference: random 1×28×28 inputs), on the
@@ -45,7 +46,7 @@ function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch
   const y = randint(0, model.numClasses, [batch], { device });
   const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0 });
   const camOnly = mode === 'batch-contrast' || mode === 'background';
-  const imageBank = mode === 'image-proto' || mode === 'proto-contrast';
+  const imageBank = mode === 'image-proto' || mode === 'proto-contrast' || mode === 'image-mining';
   // The image bank from non-negative random "training images" (the step's cost does not depend on their content).
   const bank = imageBank
     ? scope(() => PrototypeBank.fromImages(rand([10 * batch, 1, 28, 28], { device }), randint(0, model.numClasses, [10 * batch], { device }), model.numClasses))
@@ -81,6 +82,8 @@ function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch
       return objectiveStep({ lambdaBatchContrast: lam });
     case 'background':
       return objectiveStep({ lambdaBackground: lam });
+    case 'image-mining':
+      return objectiveStep({ lambdaProto: 1, prototypeSource: 'image', lambdaMining: 1 });
     case 'infer':
       return () => scope(() => {
         model.eval();
