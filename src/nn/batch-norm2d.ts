@@ -27,7 +27,16 @@ export class BatchNorm2d extends Module {
   /** The processes whose batch statistics this layer shares in training (null: this process's batch alone). */
   shards: BatchShards | null = null;
 
+  /**
+   * Training mode with the running statistics left alone: normalise with this batch's statistics but neither update
+   * running_mean/var nor count the batch (F.batch_norm with running stats None). Set by `withFrozenRunningStats`.
+   */
+  frozenStats = false;
+
   forward(x: Tensor): Tensor {
+    if (this.training && this.frozenStats && !this.shards) {
+      return batchNorm(x, null, null, { weight: this.weight, bias: this.bias, training: true, momentum: this.momentum, eps: this.eps });
+    }
     if (this.training) this.numBatchesTracked.add_(1n);
     if (this.training && this.shards) return this.#syncForward(x, this.shards);
     return batchNorm(x, this.runningMean, this.runningVar, {
@@ -54,5 +63,20 @@ export class BatchNorm2d extends Module {
       });
       return y;
     });
+  }
+}
+
+/**
+ * Runs `f` with every BatchNorm2d under `root` in the frozen-statistics mode (batch statistics, no running-stat
+ * update): for an extra forward pass over images that are not training data (attention mining's erased batch), so
+ * that the statistics used at test time stay those of real images.
+ */
+export function withFrozenRunningStats<T>(root: Module, f: () => T): T {
+  const bns = root.namedModules().map(([, m]) => m).filter((m): m is BatchNorm2d => m instanceof BatchNorm2d && !m.frozenStats);
+  for (const m of bns) m.frozenStats = true;
+  try {
+    return f();
+  } finally {
+    for (const m of bns) m.frozenStats = false;
   }
 }

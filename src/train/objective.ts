@@ -9,6 +9,7 @@ import type { PrototypeBank } from '../losses/prototype-bank.js';
 import { batchClassMeans, classContrastLoss } from '../losses/class-contrast-loss.js';
 import { backgroundLoss } from '../losses/background-loss.js';
 import { attentionMiningLoss } from '../losses/attention-mining-loss.js';
+import { withFrozenRunningStats } from '../nn/batch-norm2d.js';
 import { camLossesOn, type TrainConfig } from './options.js';
 
 /**
@@ -121,7 +122,8 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     return classContrastLoss(cams, y, m.means, m.present, cfg.contrastTemperature, m.paired);
   });
   const background = term(cfg.lambdaBackground, () => backgroundLoss(cams, cfg.backgroundFraction));
-  const mining = term(cfg.lambdaMining, () => attentionMiningLoss((xe) => model.forward(xe), x, cams, y,
+  const mine = (xe: Tensor): Tensor => (cfg.miningBnStats === 'frozen' ? withFrozenRunningStats(model, () => model.forward(xe)) : model.forward(xe));
+  const mining = term(cfg.lambdaMining, () => attentionMiningLoss(mine, x, cams, y,
     { threshold: cfg.miningThreshold, scale: cfg.miningScale, mask: cfg.miningMask }));
   if (bank && bank.source === 'cam') bank.update(cams, y, correct, shards);
   return { loss, ce, proto, batch, protoContrast, batchContrast, background, mining, correct };

@@ -70,6 +70,7 @@ export const TRAIN_OPTIONS = [
   { key: 'lambdaMining', flag: 'lambda-mining', kind: 'number', def: 0, min: 0, help: 'weight of the attention-mining term (GAIN): the class probability of the image with its CAM region erased (one more forward pass; 0 = off)' },
   { key: 'miningThreshold', flag: 'mining-threshold', kind: 'number', def: 0.5, min: 0, max: 1, help: 'threshold σ of the attention-mining soft mask sigmoid(ω·(cam − σ))' },
   { key: 'miningScale', flag: 'mining-scale', kind: 'number', def: 10, min: 0.1, max: 1000, help: 'sharpness ω of the attention-mining soft mask' },
+  { key: 'miningBnStats', flag: 'mining-bn-stats', kind: ['update', 'frozen'], def: 'update', help: 'BatchNorm running statistics during the attention-mining pass over erased images: updated (GAIN: one shared network) or left to real images (frozen)' },
   { key: 'miningMask', flag: 'mining-mask', kind: MINING_MASKS, def: 'attached', help: 'attention-mining mask in the graph (GAIN: also trains the CAM to cover the evidence) or a constant (trains only the decision)' },
   { key: 'camWarmupEpochs', flag: 'cam-warmup-epochs', kind: 'int', def: 0, min: 0, help: 'epochs of CE only before the regularisers turn on' },
   { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (ours, not the paper\'s: docs/method.md §9, RESULTS.md)' },
