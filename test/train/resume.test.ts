@@ -32,8 +32,10 @@ test('a run killed with SIGKILL at a random step and resumed ends bit-identical 
   const whole = join(root, 'whole');
   const broken = join(root, 'broken');
   assert.equal(await runTrainCli([...ARGS, '--out', whole]), 0);
-  const delay = Math.floor(Math.random() * 1500);
-  const code = await runTrainCli([...ARGS, '--out', broken], delay, broken);
+  // Killed a random few ms after a random one of the first six step-log lines (steps 4–24 of 40): mid-run on any machine.
+  const lines = 1 + Math.floor(Math.random() * 6);
+  const delay = Math.floor(Math.random() * 100);
+  const code = await runTrainCli([...ARGS, '--out', broken], { lines, delayMs: delay }, broken);
   const killed = code === null;
   const before = readCheckpoint(join(broken, 'checkpoint.safetensors')).position;
   assert.ok(killed, `the run was killed mid-way (exit ${code})`);
@@ -41,7 +43,7 @@ test('a run killed with SIGKILL at a random step and resumed ends bit-identical 
   assert.equal(await runTrainCli([...ARGS, '--out', broken, '--resume']), 0, 'resume succeeded');
   const a = loadSafetensors(join(whole, 'checkpoint.safetensors'));
   const b = loadSafetensors(join(broken, 'checkpoint.safetensors'));
-  sameTensors(a.tensors, b.tensors, `checkpoint (killed=${killed} after ${delay} ms, at step ${before.step})`);
+  sameTensors(a.tensors, b.tensors, `checkpoint (killed=${killed} ${delay} ms after step-log line ${lines}, at step ${before.step})`);
   sameTensors(loadSafetensors(join(whole, 'model.safetensors')).tensors, loadSafetensors(join(broken, 'model.safetensors')).tensors, 'final weights');
   const metrics = (d: string): EpochRecord[] => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
   assert.deepEqual(stripTiming(metrics(broken)), stripTiming(metrics(whole)));
