@@ -451,36 +451,42 @@ PgImpl& groupOf(const Napi::Value& v) { return groupById(v.As<Napi::Number>().In
 
 void waitWork(const c10::intrusive_ptr<c10d::Work>& w) { w->wait(); }
 
-// The TCPStore rendezvous of pgCreate/pgCreateNccl: rank 0 serves it on host:port and waits for every worker.
-c10::intrusive_ptr<c10d::TCPStore> rendezvous(const std::string& host, int port, int rank, int world,
-                                              std::chrono::milliseconds timeout) {
+// The TCPStore rendezvous of pgCreate/pgCreateNccl, from their first five arguments (host, port, rank, worldSize,
+// timeoutMs): rank 0 serves it on host:port and waits for every worker.
+struct Rendezvous {
+  int rank;
+  int world;
+  std::chrono::milliseconds timeout;
+  c10::intrusive_ptr<c10d::TCPStore> store;
+};
+
+Rendezvous rendezvous(const Napi::CallbackInfo& info) {
+  auto host = info[0].As<Napi::String>().Utf8Value();
+  Rendezvous r{info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().Int32Value(),
+               std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value()), {}};
   c10d::TCPStoreOptions so;
-  so.port = static_cast<std::uint16_t>(port);
-  so.isServer = rank == 0;
-  so.numWorkers = world;
+  so.port = static_cast<std::uint16_t>(info[1].As<Napi::Number>().Int32Value());
+  so.isServer = r.rank == 0;
+  so.numWorkers = r.world;
   so.waitWorkers = true;
-  so.timeout = timeout;
-  return c10::make_intrusive<c10d::TCPStore>(host, so);
+  so.timeout = r.timeout;
+  r.store = c10::make_intrusive<c10d::TCPStore>(host, so);
+  return r;
 }
 
 // pgCreate(host, port, rank, worldSize, timeoutMs, deviceHost, deviceInterface) -> id. Rank 0 serves the store.
 Napi::Value PgCreate(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto host = info[0].As<Napi::String>().Utf8Value();
-    auto port = info[1].As<Napi::Number>().Int32Value();
-    auto rank = info[2].As<Napi::Number>().Int32Value();
-    auto world = info[3].As<Napi::Number>().Int32Value();
-    auto timeout = std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value());
     auto devHost = info[5].As<Napi::String>().Utf8Value();
     auto devIf = info[6].As<Napi::String>().Utf8Value();
-    auto store = rendezvous(host, port, rank, world, timeout);
-    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+    auto r = rendezvous(info);
+    auto opts = c10d::ProcessGroupGloo::Options::create(r.timeout);
     opts->threads = 1;
     if (!devIf.empty()) opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(devIf));
     else if (!devHost.empty()) opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(devHost));
     else opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-    auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, opts);
-    g_groups.push_back(std::unique_ptr<Group>(new Group{store, pg}));
+    auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(r.store, r.rank, r.world, opts);
+    g_groups.push_back(std::unique_ptr<Group>(new Group{r.store, pg}));
     return Napi::Number::New(info.Env(), static_cast<double>(g_groups.size() - 1));
   });
 }
@@ -491,18 +497,13 @@ Napi::Value PgCreate(const Napi::CallbackInfo& info) {
 // block the host and throw after the timeout, as Gloo does, instead of only ordering the streams.
 Napi::Value PgCreateNccl(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto host = info[0].As<Napi::String>().Utf8Value();
-    auto port = info[1].As<Napi::Number>().Int32Value();
-    auto rank = info[2].As<Napi::Number>().Int32Value();
-    auto world = info[3].As<Napi::Number>().Int32Value();
-    auto timeout = std::chrono::milliseconds(info[4].As<Napi::Number>().Int64Value());
     setenv("NCCL_BLOCKING_WAIT", "1", 0);
     setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
-    auto store = rendezvous(host, port, rank, world, timeout);
+    auto r = rendezvous(info);
     auto opts = c10d::ProcessGroupNCCL::Options::create();
-    opts->timeout = timeout;
-    auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, opts);
-    g_groups.push_back(std::unique_ptr<Group>(new Group{store, pg}));
+    opts->timeout = r.timeout;
+    auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(r.store, r.rank, r.world, opts);
+    g_groups.push_back(std::unique_ptr<Group>(new Group{r.store, pg}));
     return Napi::Number::New(info.Env(), static_cast<double>(g_groups.size() - 1));
   });
 }

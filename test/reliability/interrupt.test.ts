@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as T from '../../src/torch/index.js';
@@ -60,8 +60,10 @@ test('SIGINT mid-epoch: the step finishes, a checkpoint is written, exit 130 nam
   const whole = join(root, 'whole');
   const broken = join(root, 'broken run');
   assert.equal((await runCli(['train', ...ARGS, '--out', whole])).code, 0);
-  // The first checkpoint is at step 3 of 20 in epoch 1: interrupt as soon as it exists.
-  const r = await runCli(['train', ...ARGS, '--out', broken], { ready: () => existsSync(join(broken, 'checkpoint.safetensors')) });
+  // The first checkpoint is at step 3 of 20 in epoch 1, the first step-log line at step 4 (the log starts empty):
+  // interrupt once that line exists, so the stop comes after step 4 or later and its checkpoint is not the periodic one of step 3 (a signal
+  // sent as soon as the step-3 checkpoint appeared could be handled at the very next yield, before step 4).
+  const r = await runCli(['train', ...ARGS, '--out', broken], { ready: () => existsSync(join(broken, 'steps.jsonl')) && statSync(join(broken, 'steps.jsonl')).size > 0 });
   assert.equal(r.code, EXIT_CODES.interrupted, r.err);
   assert.match(r.err, /SIGINT received: finishing the current step and writing a checkpoint/);
   const resume = /resume with: (batchcam train .*)$/m.exec(r.err);
