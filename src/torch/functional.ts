@@ -142,9 +142,9 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: 
   return { values: values!, indices: indices! };
 }
 
-/** Elementwise a XOR b of integer tensors. */
-export function bitwiseXor(a: Tensor, b: Tensor): Tensor {
-  return op('aten::bitwise_xor.Tensor', a, b);
+/** Elementwise a XOR b of integer tensors, or of an integer tensor and an integer constant. */
+export function bitwiseXor(a: Tensor, b: Tensor | bigint): Tensor {
+  return typeof b === 'bigint' ? op('aten::bitwise_xor.Scalar', a, b) : op('aten::bitwise_xor.Tensor', a, b);
 }
 
 /** Elementwise a AND mask of an integer tensor (an integer constant). */
@@ -155,6 +155,11 @@ export function bitwiseAnd(a: Tensor, mask: bigint): Tensor {
 /** Elementwise a >> bits (arithmetic shift) of an integer tensor. */
 export function rightShift(a: Tensor, bits: number): Tensor {
   return op('aten::bitwise_right_shift.Tensor_Scalar', a, BigInt(bits));
+}
+
+/** Elementwise a ≥ k of an integer tensor and an integer constant, compared as integers (a JS number would compare in float). */
+export function geInt(a: Tensor, k: bigint): Tensor {
+  return op('aten::ge.Scalar', a, k);
 }
 
 /** Elementwise a·k with an integer constant, keeping an integer tensor integer (a JS number would promote it to float). */
