@@ -5,6 +5,7 @@ import { batchCam } from '../cam/batch-cam.js';
 import { gradCamLoop } from '../cam/grad-cam-loop.js';
 import { batchCamLoss } from '../losses/batch-cam-loss.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
+import { sampleKeys } from '../nn/keyed-dropout.js';
 import { objective } from '../train/objective.js';
 import { resolveConfig } from '../train/options.js';
 
@@ -51,11 +52,19 @@ function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch
   const bank = imageBank
     ? scope(() => PrototypeBank.fromImages(rand([10 * batch, 1, 28, 28], { device }), randint(0, model.numClasses, [10 * batch], { device }), model.numClasses))
     : camOnly ? null : new PrototypeBank({ numClasses: model.numClasses, height: 28, width: 28, device });
+  // Dropout as `batchcam train` draws it: masks keyed per sample from (seed, step, dataset index), a new step each time.
+  const indices = Array.from({ length: batch }, (_, i) => i);
+  let stepNo = 0;
   const trainStep = (loss: () => Tensor): void => scope(() => {
     model.train();
-    opt.zeroGrad();
-    backward(loss());
-    opt.step();
+    model.sampleKeys = sampleKeys(0, stepNo++, indices);
+    try {
+      opt.zeroGrad();
+      backward(loss());
+      opt.step();
+    } finally {
+      model.sampleKeys = null;
+    }
   });
   const objectiveStep = (partial: Record<string, unknown>): () => void => {
     // Exactly the training objective (trainer's code path).
