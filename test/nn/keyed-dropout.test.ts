@@ -5,11 +5,14 @@ import { keyedDropout, mix32, sampleKeys } from '../../src/nn/keyed-dropout.js';
 
 const GOLDEN = 0x9e3779b9;
 
-/** The mask of one element, computed in plain JS with 32-bit integer arithmetic (Math.imul), not int64 tensors. */
+/**
+ * The mask of one element, computed in plain JS with 32-bit integer arithmetic (Math.imul), not tensors: kept when
+ * the hash's top 24 bits as a uniform in [0, 1) reach p as a float32 (the comparison a float32 uniform makes).
+ */
 function keptInJs(key: number, j: number, salt: number, p: number): boolean {
   const e = mix32((Math.imul(j, GOLDEN) + mix32(salt)) >>> 0);
   const h = mix32((key ^ e) >>> 0);
-  return (h >>> 8) / 2 ** 24 >= p;
+  return (h >>> 8) / 2 ** 24 >= Math.fround(p);
 }
 
 test('keyedDropout: each mask element is the 32-bit hash of (sample key, element, salt), as computed in plain JS', () => {
@@ -24,6 +27,28 @@ test('keyedDropout: each mask element is the 32-bit hash of (sample key, element
         const expect = keptInJs(k[i]!, j, 2, p) ? 1 / (1 - p) : 0;
         assert.ok(Math.abs(y[i * 75 + j]! - expect) < 1e-6, `sample ${i} element ${j}: ${y[i * 75 + j]} vs ${expect}`);
       }
+    }
+  });
+});
+
+test('keyedDropout: the plain-JS mask for every p, including hashes with the top bit set and p that rounds to 1 in float32', () => {
+  T.scope(() => {
+    const keys = sampleKeys(11, 2, [3, 77, 4096, 65535, 123456, 7]);
+    const x = T.ones([6, 400]);
+    const k = keys.toArray();
+    for (const p of [0.05, 0.25, 0.5, 0.7, 0.95, 1 - 1e-9]) {
+      const y = keyedDropout(x, p, keys, 1).toArray();
+      let kept = 0;
+      for (let i = 0; i < 6; i++) {
+        for (let j = 0; j < 400; j++) {
+          const keep = keptInJs(k[i]!, j, 1, p);
+          kept += keep ? 1 : 0;
+          const expect = keep ? Math.fround(1 / (1 - p)) : 0;
+          assert.equal(y[i * 400 + j], expect, `p ${p}, sample ${i}, element ${j}`);
+        }
+      }
+      if (p > 0.99) assert.equal(kept, 0, 'p rounds to 1: nothing kept');
+      else assert.ok(kept > 0 && kept < 2400, `p ${p}: ${kept} of 2400 kept`);
     }
   });
 });
