@@ -35,7 +35,8 @@ export function runTrainCli(args: string[], kill?: KillAt, dir?: string): Promis
   });
 }
 
-function loggedLines(path: string): number {
+/** The non-empty lines of a run's steps.jsonl (0 while it does not exist or is still empty). */
+export function loggedLines(path: string): number {
   if (!existsSync(path)) return 0;
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
 }

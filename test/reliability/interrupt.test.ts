@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as T from '../../src/torch/index.js';
@@ -9,7 +9,7 @@ import { EXIT_CODES, InterruptedError } from '../../src/errors.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
-import { cliPath } from '../helpers/cli.js';
+import { cliPath, loggedLines } from '../helpers/cli.js';
 import { hashTree } from '../helpers/dir-hash.js';
 
 const ARGS = ['--train-limit', '640', '--test-limit', '200', '--batch-size', '32', '--epochs', '2', '--lambda-proto', '1',
@@ -61,9 +61,10 @@ test('SIGINT mid-epoch: the step finishes, a checkpoint is written, exit 130 nam
   const broken = join(root, 'broken run');
   assert.equal((await runCli(['train', ...ARGS, '--out', whole])).code, 0);
   // The first checkpoint is at step 3 of 20 in epoch 1, the first step-log line at step 4 (the log starts empty):
-  // interrupt once that line exists, so the stop comes after step 4 or later and its checkpoint is not the periodic one of step 3 (a signal
-  // sent as soon as the step-3 checkpoint appeared could be handled at the very next yield, before step 4).
-  const r = await runCli(['train', ...ARGS, '--out', broken], { ready: () => existsSync(join(broken, 'steps.jsonl')) && statSync(join(broken, 'steps.jsonl')).size > 0 });
+  // interrupt once that line exists, so the stop comes after step 4 or later and its checkpoint is not the periodic
+  // one of step 3 (a signal sent as soon as the step-3 checkpoint appeared could be handled at the very next yield,
+  // before step 4).
+  const r = await runCli(['train', ...ARGS, '--out', broken], { ready: () => loggedLines(join(broken, 'steps.jsonl')) >= 1 });
   assert.equal(r.code, EXIT_CODES.interrupted, r.err);
   assert.match(r.err, /SIGINT received: finishing the current step and writing a checkpoint/);
   const resume = /resume with: (batchcam train .*)$/m.exec(r.err);
