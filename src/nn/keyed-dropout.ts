@@ -51,11 +51,19 @@ export function sampleKeys(seed: number, step: number, indices: ArrayLike<number
   return fromArray(keys, [indices.length]);
 }
 
+// The per-element halves by (f, salt): the same for every step of a layer, so computed once (one entry per layer).
+const elementHashCache = new Map<string, Int32Array>();
+
 /** The per-element half of the hash: mix32(j·golden + mix32(salt)) for j < f, as int32 bits. */
 function elementHashes(f: number, salt: number): Int32Array {
-  const s = mix32(salt >>> 0);
-  const out = new Int32Array(f);
-  for (let j = 0; j < f; j++) out[j] = mix32((Math.imul(j, GOLDEN) + s) >>> 0) | 0;
+  const key = `${f}|${salt}`;
+  let out = elementHashCache.get(key);
+  if (!out) {
+    const s = mix32(salt >>> 0);
+    out = new Int32Array(f);
+    for (let j = 0; j < f; j++) out[j] = mix32((Math.imul(j, GOLDEN) + s) >>> 0) | 0;
+    elementHashCache.set(key, out);
+  }
   return out;
 }
 
