@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as T from '../dist/src/torch/index.js';
 import { createModel } from '../dist/src/models/index.js';
 import { batchCam, gradCamLoop } from '../dist/src/cam/index.js';
-import { loadDataset } from '../dist/src/data/load.js';
+import { loadDataset } from '../dist/src/data/load-dataset.js';
 import { train } from '../dist/src/train/trainer.js';
 import { loadSafetensors } from '../dist/src/nn/safetensors.js';
 import { evaluateCheckpoint } from '../dist/src/experiment/evaluate-checkpoint.js';

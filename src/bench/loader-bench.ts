@@ -5,10 +5,10 @@ import sharp from 'sharp';
 import { backward, crossEntropy, fromArray, manualSeed, randint, randn, scope, setNumThreads } from '../torch/index.js';
 import { AdamW } from '../nn/adamw.js';
 import { createModel } from '../models/registry.js';
-import { loadTrainingData } from '../data/load.js';
-import { defaultDecodeWorkers } from '../data/decode-pool.js';
-import { StreamedLoader } from '../data/streamed-loader.js';
-import type { StreamedDataset } from '../data/streamed-split.js';
+import { loadTrainingData } from '../data/load-dataset.js';
+import { defaultDecodeWorkers } from '../data/streaming/decode-pool.js';
+import { StreamedLoader } from '../data/streaming/streamed-loader.js';
+import type { StreamedDataset } from '../data/streaming/streamed-split.js';
 import { median } from './timing.js';
 
 /** Options of {@link benchLoader}. */

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { checkDevice, setNumThreads } from '../torch/index.js';
-import { loadDataset } from '../data/load.js';
+import { loadDataset } from '../data/load-dataset.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { OptionError } from '../train/options.js';
 import { explainImages, explanationStrip, type ImageExplanation } from '../report/explain.js';
@@ -9,9 +9,9 @@ import { overlayRaster } from '../report/colormap.js';
 import { tileImages } from '../report/image-grid.js';
 import { loadTrainedModel } from '../train/trained-model.js';
 import { encodePng } from '../report/png.js';
-import { decodeImage } from '../data/image-file.js';
+import { decodeImage } from '../data/formats/image-file.js';
 import { DataError } from '../errors.js';
-import { customDataOptions } from '../train/options.js';
+import { userDataOptions } from '../train/options.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [
@@ -124,7 +124,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
   const needData = indices !== null || (cfg.standardize && !loaded.normalisation);
   const data = needData
     ? await loadDataset(cfg.dataset, {
-      dataDir: cfg.dataDir ?? undefined, standardise: cfg.standardize, ...customDataOptions(cfg),
+      dataDir: cfg.dataDir ?? undefined, standardise: cfg.standardize, ...userDataOptions(cfg),
       // Only the chosen split is needed in full; the other is cut to a token subset (statistics use the full file).
       trainLimit: split === 'train' && indices ? undefined : 10, testLimit: split === 'test' && indices ? undefined : 10,
     })

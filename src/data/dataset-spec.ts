@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { DATASET_NAMES, isDatasetName, type DatasetName } from './datasets.js';
+import { DATASET_NAMES, isDatasetName } from './builtin/datasets.js';
+import type { DatasetName } from './dataset-info.js';
 
 /**
  * What `--dataset` names: one of the four built-in sets (checksummed), an image folder in torchvision's

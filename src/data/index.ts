@@ -1,24 +1,19 @@
 /**
  * Data layer of batchcam: verified MNIST / Fashion-MNIST loading, DecoyMNIST, image folders and IDX sets,
  * preprocessing, seeded shuffling and batching (in memory, or streamed from disk by decode worker threads).
+ *
+ * Folders: `builtin/` (the checksummed MNIST / Fashion-MNIST files and their decoy variants), `formats/` (IDX files,
+ * image files through sharp), `user/` (image folders and IDX sets of the user's own), `preprocess/` (scaling,
+ * standardising, labels), `sampling/` (seeded RNG, stratified subsets, row gathering), `batching/` (the in-memory
+ * loader, tensor batches, device batches), `streaming/` (decode worker threads and the streamed loader). At the top:
+ * what a dataset is (`dataset-info.ts`, `dataset.ts`), how it is named (`dataset-spec.ts`) and loaded (`load-dataset.ts`).
  */
 export { DataError } from './errors.js';
-export { parseIdx, readIdxFile, encodeIdx, decompressIfGzip, isGzip, type IdxData, type IdxDType, type IdxArray, type IdxExpectation } from './idx.js';
-export { CHECKSUMS, sha256Hex, identifyChecksum, type FileChecksum } from './checksums.js';
-export {
-  DATASETS,
-  DATASET_NAMES,
-  FILE_NAMES,
-  datasetInfo,
-  isDatasetName,
-  splitFiles,
-  type BaseDatasetName,
-  type DatasetName,
-  type DatasetInfo,
-  type DataFileKind,
-  type Split,
-} from './datasets.js';
-export { MNIST_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES } from './class-names.js';
+export { parseIdx, readIdxFile, encodeIdx, decompressIfGzip, isGzip, type IdxData, type IdxDType, type IdxArray, type IdxExpectation } from './formats/idx.js';
+export { CHECKSUMS, sha256Hex, identifyChecksum, type FileChecksum } from './builtin/checksums.js';
+export { DATASETS, DATASET_NAMES, FILE_NAMES, datasetInfo, isDatasetName, splitFiles, type DataFileKind } from './builtin/datasets.js';
+export type { BaseDatasetName, DatasetName, DatasetInfo, Split } from './dataset-info.js';
+export { MNIST_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES } from './builtin/class-names.js';
 export {
   dataLocations,
   findDataFile,
@@ -29,10 +24,11 @@ export {
   type SourceOptions,
   type DataLocation,
   type DataEnv,
-} from './sources.js';
-export { fetchDownloader, writeFileAtomic, type Downloader } from './download.js';
-export { loadDataFile, loadRawSplit, type RawLoadOptions, type RawSplit, type LoadedFile } from './raw.js';
-export { toUnitFloat, pixelStats, standardiseInPlace, labelsToInt64, classCounts, type Normalisation } from './preprocess.js';
+} from './builtin/sources.js';
+export { fetchDownloader, type Downloader } from './builtin/download.js';
+export { loadDataFile, loadRawSplit, type RawLoadOptions, type RawSplit, type LoadedFile } from './builtin/raw.js';
+export { toUnitFloat, pixelStats, standardiseInPlace, type Normalisation } from './preprocess/normalisation.js';
+export { labelsToInt64, classCounts } from './preprocess/labels.js';
 export {
   addDecoy,
   decoyGrey,
@@ -47,15 +43,18 @@ export {
   type DecoyInfo,
   type DecoyResult,
   type DecoyOptions,
-} from './decoy.js';
-export { Rng, type RngState } from './rng.js';
-export { stratifiedIndices, type StratifiedOptions } from './stratified.js';
-export { DataLoader, epochOrder, gatherRows, type ArrayDataset, type PlainBatch, type LoaderOptions } from './loader.js';
-export { loadDataset, loadTrainingData, type LoadOptions, type TrainingLoadOptions, type LoadedDataset, type SplitData } from './load.js';
-export { openBatchStream, memoryBatchStream, type BatchStream } from './batch-stream.js';
-export { StreamedLoader, type StreamOptions } from './streamed-loader.js';
-export { DecodePool, defaultDecodeWorkers } from './decode-pool.js';
+} from './builtin/decoy.js';
+export { Rng, type RngState } from './sampling/rng.js';
+export { stratifiedIndices, type StratifiedOptions } from './sampling/stratified.js';
+export { DataLoader, epochOrder, type ArrayDataset, type PlainBatch, type LoaderOptions } from './batching/data-loader.js';
+export { parseDatasetSpec, canonicalDatasetSpec, DATASET_SPEC_SYNTAX, type DatasetSpec } from './dataset-spec.js';
+export { loadDataset, loadTrainingData, type LoadOptions, type TrainingLoadOptions } from './load-dataset.js';
+export type { LoadedDataset, SplitData } from './dataset.js';
+export { memoryBatchStream, type BatchStream } from './batching/batch-stream.js';
+export { openBatchStream } from './streaming/open-batch-stream.js';
+export { StreamedLoader, type StreamOptions } from './streaming/streamed-loader.js';
+export { DecodePool, defaultDecodeWorkers } from './streaming/decode-pool.js';
 export {
   STREAM_MODES, STREAM_AUTO_BYTES, inMemoryBytes, isStreamed, type StreamMode, type StreamedSplit, type StreamedDataset, type TrainingData,
-} from './streamed-split.js';
-export { toTensorBatch, tensorBatches, imagesToTensor, labelsToTensor, masksToTensor, type TensorBatch } from './batch.js';
+} from './streaming/streamed-split.js';
+export { toTensorBatch, tensorBatches, imagesToTensor, labelsToTensor, masksToTensor, type TensorBatch } from './batching/tensor-batch.js';

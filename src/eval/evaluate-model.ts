@@ -2,9 +2,9 @@ import { cat, fromArray, noGrad, scope, stack, toDeviceAsync, type AnyTypedArray
 import { batchCam } from '../cam/batch-cam.js';
 import type { CamNorm } from '../cam/options.js';
 import type { Classifier } from '../models/classifier.js';
-import type { LoadedDataset, SplitData } from '../data/load.js';
-import { gatherRows } from '../data/loader.js';
-import { DECOY_PATCH_SIZE } from '../data/decoy.js';
+import type { LoadedDataset, SplitData } from '../data/dataset.js';
+import { gatherRows } from '../data/sampling/gather-rows.js';
+import { DECOY_PATCH_SIZE } from '../data/builtin/decoy.js';
 import { DISTANCES } from '../losses/distance.js';
 import { averageDrop } from './average-drop.js';
 import { classMeans, classSums, meansFromSums, scaleByMax, type ClassSums } from './class-means.js';

@@ -1,7 +1,8 @@
 import { checkDevice, setNumThreads } from '../torch/index.js';
-import { loadDataset, type LoadedDataset } from '../data/load.js';
+import { loadDataset } from '../data/load-dataset.js';
+import type { LoadedDataset } from '../data/dataset.js';
 import { loadTrainedModel } from '../train/trained-model.js';
-import { customDataOptions, type TrainConfig } from '../train/options.js';
+import { userDataOptions, type TrainConfig } from '../train/options.js';
 import { evaluateModel, type EvaluateOptions } from '../eval/evaluate-model.js';
 import type { Evaluation } from '../eval/evaluation.js';
 
@@ -25,7 +26,7 @@ export function evaluationData(cfg: TrainConfig, o: { testLimit?: number | null;
     trainLimit: cfg.trainLimit ?? undefined,
     testLimit: o.testLimit ?? undefined,
     standardise: cfg.standardize,
-    ...customDataOptions(cfg),
+    ...userDataOptions(cfg),
   });
 }
 

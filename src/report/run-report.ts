@@ -1,4 +1,4 @@
-import { datasetInfo, isDatasetName } from '../data/datasets.js';
+import { datasetInfo, isDatasetName } from '../data/builtin/datasets.js';
 import { trainingCurves } from './curves.js';
 import { classFigures } from './figures.js';
 import { el, esc, page, table } from './html.js';

@@ -3,7 +3,7 @@ import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import type { Optimizer } from '../nn/optimizer.js';
 import type { Classifier } from '../models/classifier.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
-import type { LoadedDataset } from '../data/load.js';
+import type { LoadedDataset } from '../data/dataset.js';
 import { CheckpointError } from '../errors.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 import { sumsFromJson, type EpochSums } from './running-sums.js';

@@ -1,7 +1,8 @@
 import { cat, noGrad, ProcessGroup, scope, zeros, type DistBackend, type Tensor } from '../torch/index.js';
 import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import type { Module } from '../nn/module.js';
-import { gatherRows, type PlainBatch } from '../data/loader.js';
+import type { PlainBatch } from '../data/batching/data-loader.js';
+import { gatherRows } from '../data/sampling/gather-rows.js';
 import { UsageError } from '../errors.js';
 
 /** Gradient bucket size for the all-reduce (DDP's default, 25 MiB of float32). */

@@ -1,7 +1,7 @@
 import { OptionError, optionDefaults, resolveOptions, type OptionSpec, type OptionValues } from '../config/option-spec.js';
 import { canonicalDatasetSpec, datasetSpecProblem, DATASET_SPEC_SYNTAX, parseImageSize } from '../data/dataset-spec.js';
-import type { CustomDataOptions } from '../data/custom-dataset.js';
-import { STREAM_MODES } from '../data/streamed-split.js';
+import type { UserDataOptions } from '../data/user/user-data.js';
+import { STREAM_MODES } from '../data/streaming/streamed-split.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
@@ -94,7 +94,7 @@ export function usesPrototypeBank(c: TrainConfig): boolean {
 }
 
 /** How a config's folder:/idx: data is decoded (ignored by the built-in datasets). */
-export function customDataOptions(c: TrainConfig): CustomDataOptions {
+export function userDataOptions(c: TrainConfig): UserDataOptions {
   return {
     imageSize: c.imageSize === null ? null : parseImageSize(c.imageSize),
     channels: c.channels === null ? null : (c.channels as 1 | 3),

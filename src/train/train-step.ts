@@ -2,8 +2,8 @@ import { backward, noGrad, scope, stack, zeros, type Tensor } from '../torch/ind
 import type { Optimizer } from '../nn/optimizer.js';
 import { clipGradNorm_, gradNormSquared } from '../nn/clip-grad-norm.js';
 import type { Classifier } from '../models/classifier.js';
-import type { PlainBatch } from '../data/loader.js';
-import { deviceBatch } from '../data/device-batch.js';
+import type { PlainBatch } from '../data/batching/data-loader.js';
+import { deviceBatch } from '../data/batching/device-batch.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
 import { sampleKeys } from '../nn/keyed-dropout.js';
 import { NonFiniteError } from './non-finite.js';

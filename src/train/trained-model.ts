@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Tensor } from '../torch/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
-import { datasetInfo, isDatasetName } from '../data/datasets.js';
+import { datasetInfo, isDatasetName } from '../data/builtin/datasets.js';
 import { loadSafetensors } from '../nn/safetensors.js';
 import { CheckpointError, readCheckpoint, readDataRecord, section, type DataRecord } from './checkpoint.js';
 import { resolveConfig, type TrainConfig } from './options.js';

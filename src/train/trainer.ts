@@ -9,20 +9,22 @@ import { saveSafetensors } from '../nn/safetensors.js';
 import { SGD } from '../nn/sgd.js';
 import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
-import { DataLoader } from '../data/loader.js';
-import { loadTrainingData, type LoadedDataset } from '../data/load.js';
-import { openBatchStream, type BatchStream } from '../data/batch-stream.js';
-import { isStreamed, type TrainingData } from '../data/streamed-split.js';
-import { toUnitFloat } from '../data/preprocess.js';
-import { imagesToTensor, labelsToTensor } from '../data/batch.js';
-import { deviceBatch } from '../data/device-batch.js';
+import { DataLoader } from '../data/batching/data-loader.js';
+import { loadTrainingData } from '../data/load-dataset.js';
+import type { LoadedDataset } from '../data/dataset.js';
+import type { BatchStream } from '../data/batching/batch-stream.js';
+import { openBatchStream } from '../data/streaming/open-batch-stream.js';
+import { isStreamed, type TrainingData } from '../data/streaming/streamed-split.js';
+import { toUnitFloat } from '../data/preprocess/normalisation.js';
+import { imagesToTensor, labelsToTensor } from '../data/batching/tensor-batch.js';
+import { deviceBatch } from '../data/batching/device-batch.js';
 import { InterruptedError, RunDirError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { isImageSource, PrototypeBank } from '../losses/prototype-bank.js';
 import { dataRecord, readCheckpoint, restoreCheckpoint, saveCheckpoint, type LoadedCheckpoint, type Position } from './checkpoint.js';
 import { shellQuote } from './interrupt.js';
 import { LOGGED_TERMS } from './objective.js';
-import { customDataOptions, OptionError, resolveConfig, usesPrototypeBank, type TrainConfig } from './options.js';
+import { userDataOptions, OptionError, resolveConfig, usesPrototypeBank, type TrainConfig } from './options.js';
 import { Progress } from './progress.js';
 import { checkRunDir, recoverRunDir, replaceRun, type RunPaths, type RunReplacement } from './run-dir.js';
 import { acquireRunLock } from './run-lock.js';
@@ -80,7 +82,7 @@ export interface TrainResult {
 export async function loadConfigData(cfg: TrainConfig): Promise<TrainingData> {
   return loadTrainingData(cfg.dataset, {
     dataDir: cfg.dataDir ?? undefined, trainLimit: cfg.trainLimit ?? undefined, testLimit: cfg.testLimit ?? undefined,
-    standardise: cfg.standardize, ...customDataOptions(cfg),
+    standardise: cfg.standardize, ...userDataOptions(cfg),
     stream: isImageSource(cfg.prototypeSource) && cfg.stream === 'auto' ? 'off' : cfg.stream,
   });
 }

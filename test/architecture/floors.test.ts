@@ -58,3 +58,47 @@ test('every import under src/ points down the floors of docs/architecture.md', (
   assert.ok(arrows > 100, `${arrows} imports between folders checked`);
   assert.deepEqual(problems, []);
 });
+
+/** The relative imports (value and type) of each file under src/, resolved to files. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of sources(join(ROOT, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    const to = [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*'(\.\.?\/[^']+)'/g)]
+      .map((m) => normalize(join(dirname(file), m[1]!.replace(/\.js$/, '.ts'))));
+    graph.set(file, to);
+  }
+  return graph;
+}
+
+/** Every import circle of a graph, each as the chain of files that closes it (depth-first, one per back edge). */
+function circles(graph: Map<string, string[]>): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open');
+    path.push(f);
+    for (const g of graph.get(f) ?? []) {
+      if (state.get(g) === 'open') found.push([...path.slice(path.indexOf(g)), g]);
+      else if (!state.has(g)) visit(g);
+    }
+    path.pop();
+    state.set(f, 'done');
+  };
+  for (const f of graph.keys()) if (!state.has(f)) visit(f);
+  return found;
+}
+
+test('the circle finder finds a circle inside one folder and none in a chain', () => {
+  const c = circles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]));
+  assert.deepEqual(c, [['a', 'b', 'c', 'a']]);
+  assert.deepEqual(circles(new Map([['a', ['b']], ['b', ['c']], ['c', []]])), []);
+});
+
+test('no import circle anywhere under src/, type-only imports and files of one folder included', () => {
+  const graph = importGraph();
+  assert.ok(graph.size > 150, `${graph.size} files read`);
+  const found = circles(graph).map((c) => c.map((f) => relative(ROOT, f)).join(' → '));
+  assert.deepEqual(found, []);
+});

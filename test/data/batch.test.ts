@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DataLoader, type ArrayDataset } from '../../src/data/loader.js';
+import { DataLoader, type ArrayDataset } from '../../src/data/batching/data-loader.js';
 
-import * as batchModule from '../../src/data/batch.js';
+import * as batchModule from '../../src/data/batching/tensor-batch.js';
 
 describe('tensor batches', () => {
   it('turns plain batches into float32 [n,1,28,28] and int64 [n] tensors', () => {

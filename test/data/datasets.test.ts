@@ -3,13 +3,14 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CHECKSUMS, sha256Hex } from '../../src/data/checksums.js';
-import { datasetInfo, FILE_NAMES, type BaseDatasetName } from '../../src/data/datasets.js';
+import { CHECKSUMS, sha256Hex } from '../../src/data/builtin/checksums.js';
+import { datasetInfo, FILE_NAMES } from '../../src/data/builtin/datasets.js';
+import type { BaseDatasetName } from '../../src/data/dataset-info.js';
 import { DataError } from '../../src/data/errors.js';
-import { encodeIdx } from '../../src/data/idx.js';
-import { classCounts } from '../../src/data/preprocess.js';
-import { loadDataFile, loadRawSplit } from '../../src/data/raw.js';
-import { DEBIAN_FASHION_MNIST_DIR, mnistDataPackageDir } from '../../src/data/sources.js';
+import { encodeIdx } from '../../src/data/formats/idx.js';
+import { classCounts } from '../../src/data/preprocess/labels.js';
+import { loadDataFile, loadRawSplit } from '../../src/data/builtin/raw.js';
+import { DEBIAN_FASHION_MNIST_DIR, mnistDataPackageDir } from '../../src/data/builtin/sources.js';
 import { offline, REFERENCE, tempDir } from './fixtures.js';
 
 const mnistDir = mnistDataPackageDir()!;

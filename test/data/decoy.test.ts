@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { addDecoy, cornerOrigin, decoyGrey, decoyLabelOfGrey, DECOY_PATCH_SIZE, type DecoyResult } from '../../src/data/decoy.js';
-import { loadDataset, type LoadedDataset } from '../../src/data/load.js';
-import { loadRawSplit, type RawSplit } from '../../src/data/raw.js';
+import { addDecoy, cornerOrigin, decoyGrey, decoyLabelOfGrey, DECOY_PATCH_SIZE, type DecoyResult } from '../../src/data/builtin/decoy.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
+import type { LoadedDataset } from '../../src/data/dataset.js';
+import { loadRawSplit, type RawSplit } from '../../src/data/builtin/raw.js';
 import { offline } from './fixtures.js';
 
 const SIZE = 784;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import type { RawLoadOptions } from '../../src/data/raw.js';
+import type { RawLoadOptions } from '../../src/data/builtin/raw.js';
 
 /**
  * Shared test fixtures: temp directories removed after the file's tests, and

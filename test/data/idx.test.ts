@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../../src/data/errors.js';
-import { decompressIfGzip, encodeIdx, parseIdx, readIdxFile } from '../../src/data/idx.js';
+import { decompressIfGzip, encodeIdx, parseIdx, readIdxFile } from '../../src/data/formats/idx.js';
 import { tempDir } from './fixtures.js';
 
 describe('IDX reader', () => {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { DataLoader, gatherRows, type ArrayDataset } from '../../src/data/loader.js';
-import { loadDataset, type LoadedDataset } from '../../src/data/load.js';
-import { classCounts, pixelStats, toUnitFloat } from '../../src/data/preprocess.js';
-import { Rng } from '../../src/data/rng.js';
-import { stratifiedIndices } from '../../src/data/stratified.js';
+import { DataLoader, type ArrayDataset } from '../../src/data/batching/data-loader.js';
+import { gatherRows } from '../../src/data/sampling/gather-rows.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
+import type { LoadedDataset } from '../../src/data/dataset.js';
+import { pixelStats, toUnitFloat } from '../../src/data/preprocess/normalisation.js';
+import { classCounts } from '../../src/data/preprocess/labels.js';
+import { Rng } from '../../src/data/sampling/rng.js';
+import { stratifiedIndices } from '../../src/data/sampling/stratified.js';
 import { offline, REFERENCE } from './fixtures.js';
 
 function synthetic(n: number): ArrayDataset {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTrainingData, type LoadedDataset } from '../../src/data/load.js';
-import { DataLoader } from '../../src/data/loader.js';
-import { StreamedLoader } from '../../src/data/streamed-loader.js';
-import { isStreamed, type StreamedDataset } from '../../src/data/streamed-split.js';
+import { loadTrainingData } from '../../src/data/load-dataset.js';
+import type { LoadedDataset } from '../../src/data/dataset.js';
+import { DataLoader } from '../../src/data/batching/data-loader.js';
+import { StreamedLoader } from '../../src/data/streaming/streamed-loader.js';
+import { isStreamed, type StreamedDataset } from '../../src/data/streaming/streamed-split.js';
 import { DataError } from '../../src/errors.js';
 import { tempDir } from './fixtures.js';
 import { realImages, writeColourPngs, writeGreyPngs } from './user-data.js';
@@ -122,8 +123,8 @@ test('a process that stops iterating without closing the loader still exits (idl
   const root = await grey;
   // A child that loads, takes two batches, and neither closes the loader nor exits explicitly.
   const script = `
-    const { loadTrainingData } = await import(${JSON.stringify(moduleUrl('load.js'))});
-    const { StreamedLoader } = await import(${JSON.stringify(moduleUrl('streamed-loader.js'))});
+    const { loadTrainingData } = await import(${JSON.stringify(moduleUrl('load-dataset.js'))});
+    const { StreamedLoader } = await import(${JSON.stringify(moduleUrl('streaming/streamed-loader.js'))});
     const d = await loadTrainingData(process.argv[1], { stream: 'on' });
     const l = new StreamedLoader(d.train, { batchSize: 16, workers: 2, prefetch: 4 });
     let k = 0;

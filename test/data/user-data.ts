@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { encodeIdx } from '../../src/data/idx.js';
-import { loadRawSplit, type RawSplit } from '../../src/data/raw.js';
-import { FILE_NAMES } from '../../src/data/datasets.js';
-import { Rng } from '../../src/data/rng.js';
+import { encodeIdx } from '../../src/data/formats/idx.js';
+import { loadRawSplit, type RawSplit } from '../../src/data/builtin/raw.js';
+import { FILE_NAMES } from '../../src/data/builtin/datasets.js';
+import { Rng } from '../../src/data/sampling/rng.js';
 import { offline } from './fixtures.js';
 
 /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadDataset } from '../../src/data/load.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
 import { DataError } from '../../src/errors.js';
 import { OptionError, resolveConfig } from '../../src/train/options.js';
 import { tempDir } from './fixtures.js';

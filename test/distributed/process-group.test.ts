@@ -6,7 +6,7 @@ import * as T from '../../src/torch/index.js';
 import { freePort } from '../../src/cli/launcher.js';
 import { DataParallel, distEnv, rankDevice } from '../../src/train/data-parallel.js';
 import { UsageError } from '../../src/errors.js';
-import type { PlainBatch } from '../../src/data/loader.js';
+import type { PlainBatch } from '../../src/data/batching/data-loader.js';
 
 const TORCH = fileURLToPath(new URL('../../src/torch/index.js', import.meta.url));
 

@@ -4,7 +4,8 @@ import * as T from '../../src/torch/index.js';
 import { SimpleCNN } from '../../src/models/simple-cnn.js';
 import { gradCamLoop } from '../../src/cam/grad-cam-loop.js';
 import { distance } from '../../src/losses/distance.js';
-import { loadDataset, type LoadedDataset } from '../../src/data/load.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
+import type { LoadedDataset } from '../../src/data/dataset.js';
 import { EVALUATION_KEYS, evaluateModel, type Evaluation } from '../../src/eval/index.js';
 
 let data: LoadedDataset;

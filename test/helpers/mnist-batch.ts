@@ -1,5 +1,6 @@
 import * as T from '../../src/torch/index.js';
-import { loadDataset, type LoadedDataset } from '../../src/data/load.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
+import type { LoadedDataset } from '../../src/data/dataset.js';
 
 let cached: Promise<LoadedDataset> | null = null;
 

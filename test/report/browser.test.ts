@@ -19,7 +19,7 @@ const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 // The end-to-end case trains and evaluates for real: it needs the native addon and the MNIST files.
 let realSkip: string | false = false;
 try {
-  const { loadDataset } = await import('../../src/data/load.js');
+  const { loadDataset } = await import('../../src/data/load-dataset.js');
   await import('../../src/torch/index.js');
   await loadDataset('mnist', { trainLimit: 10, testLimit: 10 });
 } catch (e) {
@@ -266,7 +266,7 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
   for (const [size, stream] of [['32', 'off'], ['32x24', 'on']] as const) {
     it(`renders the report of a colourised Fashion-MNIST folder run at ${size} (RGB, --stream ${stream})`, async () => {
       const { realImages, writeColourPngs } = await import('../data/user-data.js');
-      const { FASHION_MNIST_CLASS_NAMES } = await import('../../src/data/class-names.js');
+      const { FASHION_MNIST_CLASS_NAMES } = await import('../../src/data/builtin/class-names.js');
       const names = FASHION_MNIST_CLASS_NAMES.map((n) => n.replace('/', '-'));
       const root = tempDir();
       const tr = await realImages('fashion-mnist', 'train', 120);

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train } from '../../src/train/trainer.js';
-import { loadDataset } from '../../src/data/load.js';
+import { loadDataset } from '../../src/data/load-dataset.js';
 import { evaluateModel } from '../../src/eval/evaluate-model.js';
 
 // The recommended setting (README, RESULTS.md): the paper's λp = λb = 1 from step 0 collapses the maps, and one seed

@@ -8,7 +8,7 @@ import { train } from '../../src/train/trainer.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import type { StepRecord } from '../../src/train/step-log.js';
-import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/class-names.js';
+import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/builtin/class-names.js';
 import { cliPath, runTrainCli } from '../helpers/cli.js';
 import { tempDir } from '../data/fixtures.js';
 import { realImages, writeColourPngs } from '../data/user-data.js';

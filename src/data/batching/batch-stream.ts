@@ -1,6 +1,4 @@
-import { DataLoader, type ArrayDataset, type LoaderOptions, type PlainBatch } from './loader.js';
-import { StreamedLoader, type StreamOptions } from './streamed-loader.js';
-import type { StreamedSplit } from './streamed-split.js';
+import type { DataLoader, PlainBatch } from './data-loader.js';
 
 /**
  * What the trainer draws its batches from: the batches of one epoch, in that epoch's seeded order, from a start batch
@@ -28,12 +26,4 @@ export function memoryBatchStream(loader: DataLoader): BatchStream {
     },
     close: async () => {},
   };
-}
-
-/**
- * The batches of a training split: a {@link StreamedSplit} through a StreamedLoader (worker threads), a split in
- * memory through a DataLoader.
- */
-export function openBatchStream(split: ArrayDataset | StreamedSplit, o: LoaderOptions & StreamOptions): BatchStream {
-  return 'streamed' in split ? new StreamedLoader(split, o) : memoryBatchStream(new DataLoader(split, o));
 }

@@ -1,10 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECKSUMS, identifyChecksum, sha256Hex } from './checksums.js';
-import { DATASETS, FILE_NAMES, splitFiles, type BaseDatasetName, type DataFileKind, type Split } from './datasets.js';
-import { fetchDownloader, writeFileAtomic, type Downloader } from './download.js';
-import { DataError } from './errors.js';
-import { decompressIfGzip, parseIdx } from './idx.js';
+import { DATASETS, FILE_NAMES, splitFiles, type DataFileKind } from './datasets.js';
+import type { BaseDatasetName, Split } from '../dataset-info.js';
+import { fetchDownloader, type Downloader } from './download.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import { DataError } from '../errors.js';
+import { decompressIfGzip, parseIdx } from '../formats/idx.js';
 import { cacheRoot, dataLocations, findDataFile, installHint, type SourceOptions } from './sources.js';
 
 /** Where to find data, and whether to download it when it is nowhere to be found. */

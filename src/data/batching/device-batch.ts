@@ -1,6 +1,6 @@
-import { toDeviceAsync } from '../torch/index.js';
-import type { PlainBatch } from './loader.js';
-import { toTensorBatch, type TensorBatch } from './batch.js';
+import { toDeviceAsync } from '../../torch/index.js';
+import type { PlainBatch } from './data-loader.js';
+import { toTensorBatch, type TensorBatch } from './tensor-batch.js';
 
 /**
  * A plain batch as tensors on `device` (training and evaluation alike): on the CPU as `toTensorBatch` makes them; on

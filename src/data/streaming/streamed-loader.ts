@@ -1,6 +1,7 @@
-import type { BatchStream } from './batch-stream.js';
+import type { BatchStream } from '../batching/batch-stream.js';
 import { DecodePool, defaultDecodeWorkers } from './decode-pool.js';
-import { epochOrder, gatherRows, type LoaderOptions, type PlainBatch } from './loader.js';
+import { epochOrder, type LoaderOptions, type PlainBatch } from '../batching/data-loader.js';
+import { gatherRows } from '../sampling/gather-rows.js';
 import type { StreamedSplit } from './streamed-split.js';
 
 /** How a {@link StreamedLoader} decodes: worker threads and batches decoded ahead. */

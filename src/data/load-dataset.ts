@@ -1,17 +1,22 @@
-import { datasetInfo, type DatasetInfo, type DatasetName, type Split } from './datasets.js';
-import { addDecoy, type DecoyInfo } from './decoy.js';
-import { gatherRows, type ArrayDataset } from './loader.js';
-import { labelsToInt64, pixelStats, standardiseInPlace, statsFromHistogram, toUnitFloat, type Normalisation } from './preprocess.js';
-import { loadRawSplit, type LoadedFile, type RawLoadOptions } from './raw.js';
-import { stratifiedIndices } from './stratified.js';
-import { decodeFolder, decodeFolderSplit, folderInfo, loadCustomData, probeFolder, type CustomDataOptions } from './custom-dataset.js';
-import { DecodePool } from './decode-pool.js';
-import { inMemoryBytes, STREAM_AUTO_BYTES, type StreamedDataset, type StreamMode, type TrainingData } from './streamed-split.js';
+import { datasetInfo } from './builtin/datasets.js';
+import type { DatasetInfo, DatasetName, Split } from './dataset-info.js';
+import { addDecoy, type DecoyInfo } from './builtin/decoy.js';
+import { gatherRows } from './sampling/gather-rows.js';
+import type { LoadedDataset, SplitData } from './dataset.js';
+import { pixelStats, standardiseInPlace, statsFromHistogram, toUnitFloat, type Normalisation } from './preprocess/normalisation.js';
+import { labelsToInt64 } from './preprocess/labels.js';
+import { loadRawSplit, type LoadedFile, type RawLoadOptions } from './builtin/raw.js';
+import { stratifiedIndices } from './sampling/stratified.js';
+import { loadUserDataset } from './user/load-user-dataset.js';
+import { decodeFolder, decodeFolderSplit, folderInfo, probeFolder } from './user/folder-dataset.js';
+import type { UserDataOptions } from './user/user-data.js';
+import { DecodePool } from './streaming/decode-pool.js';
+import { inMemoryBytes, STREAM_AUTO_BYTES, type StreamedDataset, type StreamMode, type TrainingData } from './streaming/streamed-split.js';
 import { datasetSpecProblem, parseDatasetSpec } from './dataset-spec.js';
 import { DataError } from './errors.js';
 
 /** Options of {@link loadDataset}: where the files are, plus preprocessing. */
-export interface LoadOptions extends RawLoadOptions, CustomDataOptions {
+export interface LoadOptions extends RawLoadOptions, UserDataOptions {
   /** Standardise with the training split's pixel mean/std; default false (values in [0, 1]). */
   readonly standardise?: boolean;
   /** Keep a class-stratified subset of this many training images. */
@@ -22,42 +27,6 @@ export interface LoadOptions extends RawLoadOptions, CustomDataOptions {
   readonly subsetSeed?: number;
   /** Seed of the decoy patches (decoy datasets only); default 0, so every run sees the same DecoyMNIST. */
   readonly decoySeed?: number;
-}
-
-/** One split, preprocessed and ready for a {@link DataLoader}. */
-export interface SplitData extends ArrayDataset {
-  readonly split: Split;
-  /**
-   * The uint8 pixels as presented to the model (decoy patch included), n×C×H×W; for figures.
-   * Without a limit this and `classes` share the process-wide file cache: treat them as read-only.
-   */
-  readonly pixels: Uint8Array;
-  /** Labels as uint8, for metrics and counting. */
-  readonly classes: Uint8Array;
-  /** Index of each image in the official split (differs from position when a limit applies). */
-  readonly sourceIndices: Int32Array;
-  /** Where each decoy patch is; present for decoy datasets only. */
-  readonly decoy?: DecoyInfo;
-  /**
-   * The same images without their decoy patch, preprocessed as `images` (decoy datasets' test split only): the
-   * reference for the clean-vs-decoy accuracy gap.
-   */
-  readonly cleanImages?: Float32Array;
-  /** The files it was read from (built-in datasets). */
-  readonly files?: { readonly images: LoadedFile; readonly labels: LoadedFile };
-  /** Where each image came from (user datasets: its file, or IDX file and index). */
-  readonly sources?: readonly string[];
-}
-
-/** A dataset's two splits and how they were preprocessed. */
-export interface LoadedDataset {
-  readonly info: DatasetInfo;
-  readonly train: SplitData;
-  readonly test: SplitData;
-  /** Pixel mean/std of the full training split (decoys included), in [0, 1] units. */
-  readonly trainStats: Normalisation;
-  /** The normalisation applied to `images`, or undefined when not standardised. */
-  readonly normalisation: Normalisation | undefined;
 }
 
 function subsetDecoy(decoy: DecoyInfo, indices: Int32Array, size: number): DecoyInfo {
@@ -135,7 +104,7 @@ function finishDataset(info: DatasetInfo, train: PreparedSplit, test: PreparedSp
 /**
  * Loads a dataset spec: a built-in name (`mnist`, `fashion-mnist`, `decoy-mnist`, `decoy-fashion-mnist`: finds and
  * verifies the files, adds decoys), an image folder (`folder:DIR`) or the IDX files of an MNIST-format set
- * (`idx:DIR`, see loadCustomData); then takes stratified subsets, scales to [0, 1] and optionally standardises.
+ * (`idx:DIR`, see loadUserDataset); then takes stratified subsets, scales to [0, 1] and optionally standardises.
  * Decoys are drawn on the full split before subsetting, so an image's patch does not depend on the limit.
  */
 export async function loadDataset(name: DatasetName | string, options: LoadOptions = {}): Promise<LoadedDataset> {
@@ -143,8 +112,8 @@ export async function loadDataset(name: DatasetName | string, options: LoadOptio
   if (problem) throw new DataError(problem);
   const spec = parseDatasetSpec(name);
   if (spec.kind !== 'builtin') {
-    const custom = await loadCustomData(name, spec, options);
-    return finishDataset(custom.info, custom.train, custom.test, options);
+    const user = await loadUserDataset(name, spec, options);
+    return finishDataset(user.info, user.train, user.test, options);
   }
   const info = datasetInfo(spec.name);
   const [, h, w] = info.imageShape;
@@ -208,8 +177,8 @@ export async function loadTrainingData(name: DatasetName | string, options: Trai
   const all = limit === undefined || limit >= n;
   const info = folderInfo(probed);
   if (mode === 'auto' && inMemoryBytes(all ? n : limit, probed.target) <= STREAM_AUTO_BYTES) {
-    const custom = await decodeFolder(probed);
-    return finishDataset(custom.info, custom.train, custom.test, options);
+    const user = await decodeFolder(probed);
+    return finishDataset(user.info, user.train, user.test, options);
   }
   // The statistics are of the full training split, as the in-memory path computes them.
   const trainStats = options.standardise ? await streamedStats(train.paths, probed.target, options.decodeWorkers) : undefined;

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { DataError } from './errors.js';
-import { IMAGE_EXTENSIONS } from './image-file.js';
-import { Rng } from './rng.js';
+import { DataError } from '../errors.js';
+import { IMAGE_EXTENSIONS } from '../formats/image-file.js';
+import { Rng } from '../sampling/rng.js';
 
 // Stream key so the train/test split never coincides with shuffling, subset or decoy draws from the same seed.
 const SPLIT_STREAM = 0x5911;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { BaseDatasetName, DataFileKind } from './datasets.js';
+import type { DataFileKind } from './datasets.js';
+import type { BaseDatasetName } from '../dataset-info.js';
 
 /** Expected size and SHA-256 of one data file. */
 export interface FileChecksum {

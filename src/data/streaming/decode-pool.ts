@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DataError } from './errors.js';
-import type { ImageTarget } from './image-file.js';
-import type { Normalisation } from './preprocess.js';
+import { DataError } from '../errors.js';
+import type { ImageTarget } from '../formats/image-file.js';
+import type { Normalisation } from '../preprocess/normalisation.js';
 import type { DecodeReply, DecodeRequest } from './decode-worker.js';
 
 /** Default number of decode workers: one core is left to the training step, at most four. */

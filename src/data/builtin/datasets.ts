@@ -1,36 +1,9 @@
 import { FASHION_MNIST_CLASS_NAMES, MNIST_CLASS_NAMES } from './class-names.js';
-import { DataError } from './errors.js';
-
-/** The two underlying image collections. */
-export type BaseDatasetName = 'mnist' | 'fashion-mnist';
-
-/** Every dataset the library can train on; the decoy variants add Ross et al.'s corner patch. */
-export type DatasetName = BaseDatasetName | 'decoy-mnist' | 'decoy-fashion-mnist';
-
-/** Official split. */
-export type Split = 'train' | 'test';
+import { DataError } from '../errors.js';
+import type { BaseDatasetName, DatasetInfo, DatasetName, Split } from '../dataset-info.js';
 
 /** One of the four IDX files of a dataset. */
 export type DataFileKind = 'train-images' | 'train-labels' | 'test-images' | 'test-labels';
-
-/** Static description of a dataset. */
-export interface DatasetInfo {
-  /** The built-in name, or the `folder:DIR` / `idx:DIR` spec of a user dataset. */
-  readonly name: DatasetName | string;
-  /** The collection whose files it is made from; null for a user dataset. */
-  readonly base: BaseDatasetName | null;
-  /** Whether a decoy patch is added (DecoyMNIST / DecoyFMNIST). */
-  readonly decoy: boolean;
-  readonly title: string;
-  readonly classNames: readonly string[];
-  readonly numClasses: number;
-  /** Shape of one image as the model sees it: channels, height, width. */
-  readonly imageShape: readonly [number, number, number];
-  readonly trainSize: number;
-  readonly testSize: number;
-  /** Base URL of the official gzip files, used only when downloading is allowed. */
-  readonly downloadBase: string;
-}
 
 const base = {
   numClasses: 10,

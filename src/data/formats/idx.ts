@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from './errors.js';
+import { DataError } from '../errors.js';
 
 /** Element types of the IDX format (LeCun's MNIST container). */
 export type IdxDType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';

@@ -1,4 +1,4 @@
-import { DataError } from './errors.js';
+import { DataError } from '../errors.js';
 import { Rng } from './rng.js';
 
 // Stream key so subset draws never coincide with shuffling or decoy draws from the same seed.

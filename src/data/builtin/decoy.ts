@@ -1,5 +1,5 @@
-import type { Split } from './datasets.js';
-import { Rng } from './rng.js';
+import type { Split } from '../dataset-info.js';
+import { Rng } from '../sampling/rng.js';
 
 /**
  * DecoyMNIST / DecoyFMNIST (Ross, Hughes & Doshi-Velez 2017, "Right for the

@@ -2,8 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { FILE_NAMES, type BaseDatasetName, type DataFileKind } from './datasets.js';
-import { DataError } from './errors.js';
+import { FILE_NAMES, type DataFileKind } from './datasets.js';
+import type { BaseDatasetName } from '../dataset-info.js';
+import { DataError } from '../errors.js';
 
 /** Environment variables the data layer reads (a subset of `process.env`). */
 export type DataEnv = Readonly<Record<string, string | undefined>>;

@@ -1,6 +1,6 @@
-import type { ImageTarget } from './image-file.js';
-import type { LoadedDataset } from './load.js';
-import type { Normalisation } from './preprocess.js';
+import type { ImageTarget } from '../formats/image-file.js';
+import type { LoadedDataset } from '../dataset.js';
+import type { Normalisation } from '../preprocess/normalisation.js';
 
 /** `--stream`: decode the training images per batch from disk (on), hold them in memory (off), or decide by size (auto). */
 export const STREAM_MODES = ['auto', 'on', 'off'] as const;

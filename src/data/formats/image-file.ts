@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { DataError } from './errors.js';
+import { DataError } from '../errors.js';
 
 /** File extensions read as images (case-insensitive): PNG, JPEG, WebP. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'] as const;

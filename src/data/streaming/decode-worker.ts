@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { decodeImage, mapLimit, type ImageTarget } from './image-file.js';
-import { standardiseInPlace, toUnitFloat, type Normalisation } from './preprocess.js';
+import { decodeImage, mapLimit, type ImageTarget } from '../formats/image-file.js';
+import { standardiseInPlace, toUnitFloat, type Normalisation } from '../preprocess/normalisation.js';
 
 /**
  * A decode worker of {@link DecodePool}: decodes a batch of image files through sharp and hands back the batch as

@@ -11,5 +11,3 @@ export const fetchDownloader: Downloader = async (url) => {
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
   return new Uint8Array(await response.arrayBuffer());
 };
-
-export { writeFileAtomic } from '../io/atomic-file.js';

@@ -1,5 +1,5 @@
-import { fromArray, type Tensor } from '../torch/index.js';
-import type { DataLoader, PlainBatch } from './loader.js';
+import { fromArray, type Tensor } from '../../torch/index.js';
+import type { DataLoader, PlainBatch } from './data-loader.js';
 
 /**
  * The one place the data layer touches tensors: plain typed-array batches in,
