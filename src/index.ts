@@ -33,15 +33,17 @@ export * from './losses/index.js';
 /** Training: options, the objective of one step, the trainer, checkpoints and trained models (docs/method.md §5). */
 export { resolveConfig, defaultConfig, TRAIN_OPTIONS, OPTIMIZERS, type TrainConfig } from './train/options.js';
 export { objective, regularised, type ObjectiveTerms, type StepAt } from './train/objective.js';
-export { train, evaluateAccuracy, loadConfigData, type TrainOptions, type TrainResult, type EpochRecord } from './train/trainer.js';
-export { readCheckpoint, restoreCheckpoint, CheckpointError } from './train/checkpoint.js';
+export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { evaluateAccuracy } from './train/test-pass.js';
+export { loadConfigData, type EpochRecord } from './train/session.js';
+export { readCheckpoint, restoreCheckpoint, CheckpointError } from './train/run/checkpoint.js';
 export { loadTrainedModel, weightsFile, type LoadedModel } from './train/trained-model.js';
 export { NonFiniteError } from './train/non-finite.js';
 /** Data-parallel training on c10d (torch.distributed's TCPStore and Gloo process group; `torch.ProcessGroup`). */
 export { DataParallel, distEnv, type DistEnv } from './train/data-parallel.js';
 /** Errors a user can act on, each with the exit code `batchcam` uses for it. */
 export * from './errors.js';
-export { interruptSignal, withInterrupts } from './train/interrupt.js';
+export { interruptSignal, withInterrupts } from './train/run/interrupt.js';
 
 /** Evaluation: every metric as a function over tensors, `evaluateModel`, statistics and the aggregate (docs/method.md §7). */
 export * as evaluation from './eval/index.js';

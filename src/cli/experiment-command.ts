@@ -3,7 +3,7 @@ import { readGrid } from '../experiment/grid-schema.js';
 import { runExperiment } from '../experiment/run-grid.js';
 import { OptionError } from '../config/option-spec.js';
 import { EVALUATE_OPTIONS } from '../eval/evaluate-options.js';
-import { shellQuote, withInterrupts } from '../train/interrupt.js';
+import { shellQuote, withInterrupts } from '../train/run/interrupt.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { withInterrupts } from '../train/interrupt.js';
+import { withInterrupts } from '../train/run/interrupt.js';
 import { train } from '../train/trainer.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 import { exitWithLauncher, launchWorkers } from './launcher.js';

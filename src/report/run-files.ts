@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
-import type { EpochRecord } from '../train/trainer.js';
-import type { StepRecord } from '../train/step-log.js';
+import type { EpochRecord } from '../train/session.js';
+import type { StepRecord } from '../train/run/step-log.js';
 import type { Evaluation as EvaluationRecord, FigureSample as FigureSampleRecord } from '../eval/evaluation.js';
 import type { ClassSummary } from '../eval/class-summary.js';
 import type { Aggregate as AggregateRecord, AggregateCore, AggregateRow as AggregateRowRecord, SeedStats } from '../eval/aggregate.js';

@@ -4,6 +4,7 @@ import type { Module } from '../nn/module.js';
 import type { PlainBatch } from '../data/batching/data-loader.js';
 import { gatherRows } from '../data/sampling/gather-rows.js';
 import { UsageError } from '../errors.js';
+import { OptionError, type TrainConfig } from './options.js';
 
 /** Gradient bucket size for the all-reduce (DDP's default, 25 MiB of float32). */
 const BUCKET_ELEMENTS = (25 * 1024 * 1024) / 4;
@@ -47,6 +48,24 @@ export function distEnv(env: NodeJS.ProcessEnv = process.env): DistEnv | null {
  */
 export function rankDevice(device: string, env: DistEnv | null): string {
   return env && device === 'cuda' ? `cuda:${env.localRank}` : device;
+}
+
+/** Refuses a data-parallel setting that cannot work (before anything on disk changes); nothing for one process. */
+export function checkDataParallel(cfg: TrainConfig, env: DistEnv | null): void {
+  if (!env) return;
+  if (cfg.batchSize % env.worldSize !== 0) {
+    throw new OptionError(`--batch-size ${cfg.batchSize} is the global batch of all ${env.worldSize} processes and must divide evenly among them; ` +
+      `use a multiple of ${env.worldSize}, e.g. ${Math.max(1, Math.round(cfg.batchSize / env.worldSize)) * env.worldSize}`);
+  }
+  const unsupported = ([['lambdaProtoContrast', '--lambda-proto-contrast'], ['lambdaBatchContrast', '--lambda-batch-contrast'],
+    ['lambdaBackground', '--lambda-background'], ['lambdaMining', '--lambda-mining']] as const).filter(([k]) => cfg[k] > 0).map(([, f]) => f);
+  if (unsupported.length) {
+    throw new OptionError(`${unsupported.join(', ')}: not available in data-parallel training yet (WORLD_SIZE=${env.worldSize}); train them in one process`);
+  }
+  if (cfg.dropPath > 0) {
+    throw new OptionError(`--drop-path ${cfg.dropPath}: stochastic depth draws from each process's own generator, so data-parallel runs would ` +
+      'not match one process; use --drop-path 0 with WORLD_SIZE > 1');
+  }
 }
 
 /**

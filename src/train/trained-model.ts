@@ -5,7 +5,7 @@ import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
 import { datasetInfo, isDatasetName } from '../data/builtin/datasets.js';
 import { loadSafetensors } from '../nn/safetensors.js';
-import { CheckpointError, readCheckpoint, readDataRecord, section, type DataRecord } from './checkpoint.js';
+import { CheckpointError, readCheckpoint, readDataRecord, section, type DataRecord } from './run/checkpoint.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 
 /** A trained classifier ready for inference, with the configuration it was trained under. */

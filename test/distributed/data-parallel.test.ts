@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
-import { readCheckpoint } from '../../src/train/checkpoint.js';
-import type { StepRecord } from '../../src/train/step-log.js';
+import { readCheckpoint } from '../../src/train/run/checkpoint.js';
+import type { StepRecord } from '../../src/train/run/step-log.js';
 import { freePort } from '../../src/cli/launcher.js';
 import { cliPath } from '../helpers/cli.js';
 

@@ -11,7 +11,7 @@ import { Rng } from '../../src/data/sampling/rng.js';
 import * as T from '../../src/torch/index.js';
 import { createModel } from '../../src/models/index.js';
 import { TRAIN_OPTIONS } from '../../src/train/options.js';
-import { readCheckpoint, restoreCheckpoint } from '../../src/train/checkpoint.js';
+import { readCheckpoint, restoreCheckpoint } from '../../src/train/run/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
 import { cliPath } from '../helpers/cli.js';
 

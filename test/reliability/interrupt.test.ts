@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as T from '../../src/torch/index.js';
 import { EXIT_CODES, InterruptedError } from '../../src/errors.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
-import { readCheckpoint } from '../../src/train/checkpoint.js';
+import { readCheckpoint } from '../../src/train/run/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
 import { cliPath, loggedLines } from '../helpers/cli.js';
 import { hashTree } from '../helpers/dir-hash.js';
@@ -111,7 +111,7 @@ test('a stop request before the first step of an --overwrite: InterruptedError (
 test('a second Ctrl-C stops at once, even inside a long synchronous step', async () => {
   // A "step" that never yields: only the default signal action can stop it.
   const script = `
-    const { interruptSignal } = await import(${JSON.stringify(new URL('../../src/train/interrupt.js', import.meta.url).href)});
+    const { interruptSignal } = await import(${JSON.stringify(new URL('../../src/train/run/interrupt.js', import.meta.url).href)});
     const { signal } = interruptSignal(() => {});
     signal.addEventListener('abort', () => { process.stdout.write('stopping ' + signal.reason + '\\n'); for (;;); });
     process.stdout.write('ready\\n');

@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
-import { train, type EpochRecord } from '../../src/train/trainer.js';
-import type { StepRecord } from '../../src/train/step-log.js';
+import { train } from '../../src/train/trainer.js';
+import { type EpochRecord } from '../../src/train/session.js';
+import type { StepRecord } from '../../src/train/run/step-log.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { NonFiniteError } from '../../src/train/non-finite.js';
-import { readCheckpoint } from '../../src/train/checkpoint.js';
+import { readCheckpoint } from '../../src/train/run/checkpoint.js';
 import { runTrainCli } from '../helpers/cli.js';
 
 const ARGS = ['--train-limit', '640', '--test-limit', '200', '--batch-size', '32', '--epochs', '2', '--lambda-proto', '1',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { train } from '../../src/train/trainer.js';
 import { regularised } from '../../src/train/objective.js';
 import { resolveConfig } from '../../src/train/options.js';
-import type { StepRecord } from '../../src/train/step-log.js';
+import type { StepRecord } from '../../src/train/run/step-log.js';
 
 test('regularised: on once both CE-only warm-ups are over and a λ is positive', () => {
   const cfg = resolveConfig({ epochs: 3, lambdaProto: 1, camWarmupEpochs: 1, camWarmupSteps: 250 });

@@ -1,26 +1,13 @@
-import { getRngState, setRngState, type Tensor } from '../torch/index.js';
-import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
-import type { Optimizer } from '../nn/optimizer.js';
-import type { Classifier } from '../models/classifier.js';
-import type { PrototypeBank } from '../losses/prototype-bank.js';
-import type { LoadedDataset } from '../data/dataset.js';
-import { CheckpointError } from '../errors.js';
-import { resolveConfig, type TrainConfig } from './options.js';
-import { sumsFromJson, type EpochSums } from './running-sums.js';
-
-export { emptySums, type EpochSums } from './running-sums.js';
-
-/** Where a run stands: the next step to run, and the epoch's sums so far (so a resumed epoch reports the same means). */
-export interface Position {
-  epoch: number;
-  /** Batch index within `epoch` of the next step. */
-  batch: number;
-  /** Optimiser steps taken so far. */
-  step: number;
-  sums: EpochSums;
-  /** Sums since the last steps.jsonl line. */
-  window: EpochSums;
-}
+import { getRngState, setRngState, type Tensor } from '../../torch/index.js';
+import { loadSafetensors, saveSafetensors } from '../../nn/safetensors.js';
+import type { Optimizer } from '../../nn/optimizer.js';
+import type { Classifier } from '../../models/classifier.js';
+import type { PrototypeBank } from '../../losses/prototype-bank.js';
+import type { LoadedDataset } from '../../data/dataset.js';
+import { CheckpointError } from '../../errors.js';
+import { resolveConfig, type TrainConfig } from '../options.js';
+import { sumsFromJson } from '../running-sums.js';
+import type { Position } from '../position.js';
 
 const FORMAT = 'batchcam-checkpoint-1';
 

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic-file.js';
-import { termMeans, type EpochSums } from './running-sums.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
+import { termMeans, type EpochSums } from '../running-sums.js';
 
 /**
  * One line of steps.jsonl: the means over the `logEvery` steps that end at `step` (metrics.jsonl extends it per

@@ -1,4 +1,4 @@
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from '../../errors.js';
 
 /** The signals that ask a long command to stop cleanly. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;

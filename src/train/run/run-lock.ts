@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { RunLockedError, StorageError } from '../errors.js';
+import { RunLockedError, StorageError } from '../../errors.js';
 
 /** The lock file of a run directory: the holder's pid and host, one per line. */
 export const LOCK_FILE = '.batchcam.lock';

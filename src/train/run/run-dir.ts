@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunDirError } from '../errors.js';
-import { TEMP_FILE_PATTERN } from '../io/atomic-file.js';
+import { RunDirError } from '../../errors.js';
+import { TEMP_FILE_PATTERN } from '../../io/atomic-file.js';
+import { resolveConfig, type TrainConfig } from '../options.js';
 import { LOCK_FILE, processAlive } from './run-lock.js';
 
 /** The files of a run directory. */
@@ -26,6 +27,15 @@ export function runPaths(dir: string): RunPaths {
     model: join(dir, 'model.safetensors'),
     summary: join(dir, 'summary.json'),
   };
+}
+
+/** The resolved config.json of the run in `dir`, or null when there is none or it does not parse. */
+export function readRunConfig(dir: string): TrainConfig | null {
+  try {
+    return resolveConfig(JSON.parse(readFileSync(runPaths(dir).config, 'utf8')) as Record<string, unknown>);
+  } catch {
+    return null;
+  }
 }
 
 /**
