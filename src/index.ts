@@ -18,7 +18,7 @@ export {
   type OptionSpec, type OptionKind, type OptionValue, type OptionValues,
 } from './config/option-spec.js';
 
-/** The classifiers (SimpleCNN, ResNet18, ConvNeXt-V2), each splittable at its target layers (docs/method.md §6). */
+/** The classifiers (SimpleCNN, ResNet18, ConvNeXt-V2), each splittable at its CAM layers (docs/method.md §6). */
 export * from './models/index.js';
 
 /** MNIST / Fashion-MNIST and their decoy variants: loading, subsets, batches. */

@@ -5,6 +5,7 @@ import { batchCam } from '../cam/batch-cam.js';
 import { gradCamLoop } from '../cam/grad-cam-loop.js';
 import { batchCamLoss } from '../losses/batch-cam-loss.js';
 import { PrototypeBank } from '../losses/prototype-bank.js';
+import type { ForwardContext } from '../nn/forward-context.js';
 import { sampleKeys } from '../nn/keyed-dropout.js';
 import { objective } from '../train/objective.js';
 import { resolveConfig } from '../train/options.js';
@@ -55,29 +56,26 @@ function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch
   // Dropout as `batchcam train` draws it: masks keyed per sample from (seed, step, dataset index), a new step each time.
   const indices = Array.from({ length: batch }, (_, i) => i);
   let stepNo = 0;
+  let forward: ForwardContext = {};
   const trainStep = (loss: () => Tensor): void => scope(() => {
     model.train();
-    model.sampleKeys = sampleKeys(0, stepNo++, indices);
-    try {
-      opt.zeroGrad();
-      backward(loss());
-      opt.step();
-    } finally {
-      model.sampleKeys = null;
-    }
+    forward = { sampleKeys: sampleKeys(0, stepNo++, indices) };
+    opt.zeroGrad();
+    backward(loss());
+    opt.step();
   });
   const objectiveStep = (partial: Record<string, unknown>): () => void => {
     // Exactly the training objective (trainer's code path).
     const cfg = resolveConfig({ camLayer: layer, ...partial });
-    return () => trainStep(() => objective(model, x, y, cfg, bank, { epoch: 0, step: 0 }).loss);
+    return () => trainStep(() => objective(model, x, y, cfg, bank, { epoch: 0, step: 0 }, undefined, forward).loss);
   };
   switch (mode) {
     case 'train':
-      return () => trainStep(() => crossEntropy(model.forward(x), y));
+      return () => trainStep(() => crossEntropy(model.forward(x, forward), y));
     case 'cam2':
     case 'cam1':
       return () => trainStep(() => {
-        const { cams, logits } = batchCam(model, x, y, { layer, grad: mode === 'cam2' ? 'second-order' : 'detached', norm: 'minmax', upsample: false });
+        const { cams, logits } = batchCam(model, x, y, { layer, grad: mode === 'cam2' ? 'second-order' : 'detached', norm: 'minmax', upsample: false }, forward);
         return crossEntropy(logits, y).add(batchCamLoss(cams, y, 'l2', { target: 'attached' }), lam);
       });
     case 'full2':

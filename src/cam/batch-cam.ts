@@ -1,5 +1,6 @@
 import { enableGrad, grad, isGradEnabled, noGrad, scope, type Tensor } from '../torch/index.js';
 import type { Classifier } from '../models/classifier.js';
+import type { ForwardContext } from '../nn/forward-context.js';
 import { camFromWeights } from './cam-map.js';
 import type { CamOptions } from './options.js';
 
@@ -18,16 +19,17 @@ export interface BatchCamResult {
  * cam = ReLU(Σ_k α_k A_k). Exact per sample while the model's head has no cross-sample op in its current mode
  * (`model.headIsPerSample(layer)`); the model's mode is left as it is and no hooks are installed.
  * Called under `noGrad` (explanations at inference) it switches autograd on for itself and computes detached maps.
+ * `ctx` is passed to the forward pass (a training step's dropout keys and data-parallel batch-norm shards).
  */
-export function batchCam(model: Classifier, x: Tensor, labels: Tensor | null, o: CamOptions = {}): BatchCamResult {
-  if (!isGradEnabled()) return enableGrad(() => batchCam(model, x, labels, { ...o, grad: 'detached' }));
-  const layer = o.layer ?? model.defaultTargetLayer;
+export function batchCam(model: Classifier, x: Tensor, labels: Tensor | null, o: CamOptions = {}, ctx: ForwardContext = {}): BatchCamResult {
+  if (!isGradEnabled()) return enableGrad(() => batchCam(model, x, labels, { ...o, grad: 'detached' }, ctx));
+  const layer = o.layer ?? model.defaultCamLayer;
   const target = o.target ?? (labels ? 'label' : 'pred');
   const secondOrder = (o.grad ?? 'second-order') === 'second-order';
   if (target === 'label' && !labels) throw new Error('batchCam: target "label" needs labels');
   const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;
   return scope(() => {
-    const { activation, logits, pooled } = model.forwardSplit(x, layer);
+    const { activation, logits, pooled } = model.forwardSplit(x, layer, ctx);
     const targets = target === 'label' ? labels!.clone() : noGrad(() => logits.argmax(1));
     const score = logits.gather(1, targets.unsqueeze(1)).sum();
     // retainGraph: a training step back-propagates CE (and the CAM loss) through the same forward graph afterwards.

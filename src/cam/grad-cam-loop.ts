@@ -5,12 +5,12 @@ import type { CamOptions } from './options.js';
 
 /**
  * The "old method": Grad-CAM one sample at a time, one full backward pass per image (the gradient of z[i, tᵢ] alone,
- * taken through the whole network as `score.backward()` with a hook on the target layer does), over a single forward
+ * taken through the whole network as `score.backward()` with a hook on the CAM layer does), over a single forward
  * pass so that dropout masks and batch statistics are the ones Batch-CAM sees.
  * Kept as the correctness oracle of `batchCam` and as the speed baseline of the benchmark; not for training.
  */
 export function gradCamLoop(model: Classifier, x: Tensor, labels: Tensor | null, o: CamOptions = {}): { cams: Tensor; targets: Tensor } {
-  const layer = o.layer ?? model.defaultTargetLayer;
+  const layer = o.layer ?? model.defaultCamLayer;
   const target = o.target ?? (labels ? 'label' : 'pred');
   if (target === 'label' && !labels) throw new Error('gradCamLoop: target "label" needs labels');
   const size: [number, number] | null = (o.upsample ?? true) ? [x.shape[2]!, x.shape[3]!] : null;

@@ -11,7 +11,7 @@ export const CAM_NORMS: readonly CamNorm[] = ['max', 'minmax'];
 
 /** Options shared by Batch-CAM and the per-sample loop (docs/method.md §1). */
 export interface CamOptions {
-  /** Target layer (default: the model's first, e.g. conv2, layer4, stage3). */
+  /** CAM layer (default: the model's first, e.g. conv2, layer4, stage3). */
   layer?: string;
   /** Default 'label' when labels are given, else 'pred'. */
   target?: CamTarget;

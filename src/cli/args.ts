@@ -33,7 +33,7 @@ export interface Parsed {
 export function parseArgs(argv: readonly string[], own: readonly FlagSpec[], withTrainOptions: boolean,
   groups: readonly OptionGroup[] = []): Parsed {
   const tabled: readonly OptionSpec[] = [...(withTrainOptions ? TRAIN_OPTIONS : []), ...groups.flatMap((g) => g.options)];
-  const byFlag = new Map(tabled.map((s) => [s.flag, s]));
+  const byFlag = new Map(tabled.flatMap((s) => [s.flag, ...(s.aliases ?? [])].map((f) => [f, s] as const)));
   const mine = new Map(own.map((f) => [f.flag, f]));
   const options: Record<string, unknown> = {};
   const flags: Record<string, string | number | boolean> = {};

@@ -20,7 +20,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'image', kind: 'string', def: null, help: 'PNG, JPEG or WebP file(s) to explain instead (resized to the model input with a Lanczos filter); more files may follow' },
   { flag: 'split', kind: 'string', def: 'test', help: 'split --indices refer to: test or train' },
   { flag: 'target', kind: 'string', def: 'pred', help: 'class each CAM explains: pred or label (label needs --indices)' },
-  { flag: 'layer', kind: 'string', def: null, help: 'target layer (default: the run\'s --cam-layer, else the model\'s default)' },
+  { flag: 'layer', kind: 'string', def: null, help: 'CAM layer (default: the run\'s --cam-layer, else the model\'s default)' },
   { flag: 'out', kind: 'string', def: null, help: 'output directory (default <run directory>/explain)' },
   { flag: 'alpha', kind: 'number', def: 0.5, help: 'overlay opacity of the CAM colours, 0…1' },
   { flag: 'scale', kind: 'int', def: 4, help: 'nearest-neighbour upscaling of the figures' },
@@ -111,9 +111,9 @@ export async function explainCommand(argv: string[]): Promise<void> {
   setNumThreads(cfg.threads);
   // The checkpoint loads on the CPU (it is device-independent) and moves in place.
   if (device !== 'cpu') model.toDevice(device);
-  const layer = (flags.layer as string | undefined) ?? cfg.camLayer ?? model.defaultTargetLayer;
-  if (!model.targetLayers.includes(layer)) {
-    throw new OptionError(`--layer: model '${cfg.model}' has no layer '${layer}'; choose one of ${model.targetLayers.join(', ')}`);
+  const layer = (flags.layer as string | undefined) ?? cfg.camLayer ?? model.defaultCamLayer;
+  if (!model.camLayers.includes(layer)) {
+    throw new OptionError(`--layer: model '${cfg.model}' has no layer '${layer}'; choose one of ${model.camLayers.join(', ')}`);
   }
   const [channels, height, width] = loaded.imageShape;
   const size = channels * height * width;
@@ -121,10 +121,10 @@ export async function explainCommand(argv: string[]): Promise<void> {
 
   // The dataset is needed for --indices, and for --image only to standardise like training did when the
   // checkpoint predates the recorded normalisation.
-  const needData = indices !== null || (cfg.standardize && !loaded.normalisation);
+  const needData = indices !== null || (cfg.standardise && !loaded.normalisation);
   const data = needData
     ? await loadDataset(cfg.dataset, {
-      dataDir: cfg.dataDir ?? undefined, standardise: cfg.standardize, ...userDataOptions(cfg),
+      dataDir: cfg.dataDir ?? undefined, standardise: cfg.standardise, ...userDataOptions(cfg),
       // Only the chosen split is needed in full; the other is cut to a token subset (statistics use the full file).
       trainLimit: split === 'train' && indices ? undefined : 10, testLimit: split === 'test' && indices ? undefined : 10,
     })

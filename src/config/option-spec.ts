@@ -24,6 +24,11 @@ export interface OptionSpec<K extends string = string> {
   readonly max?: number;
   /** null is accepted (and then usually means "derive it", as the help says). */
   readonly nullable?: boolean;
+  /**
+   * Former keys or flags of a renamed option, still accepted, so that configs, checkpoints, grids and commands
+   * written before the rename keep working.
+   */
+  readonly aliases?: readonly string[];
 }
 
 /** The value type one spec stands for: a choice list gives its union, `nullable: true` adds null. */
@@ -79,7 +84,7 @@ function coerce(s: OptionSpec, raw: unknown): OptionDefault {
 
 /** The spec of a config key or CLI flag name, or undefined. */
 export function findOption<T extends readonly OptionSpec[]>(table: T, name: string): T[number] | undefined {
-  return table.find((s) => s.key === name || s.flag === name);
+  return table.find((s) => s.key === name || s.flag === name || s.aliases?.includes(name));
 }
 
 /** The defaults of every option of a table. */

@@ -144,12 +144,12 @@ export interface TrainingLoadOptions extends LoadOptions {
 const STATS_CHUNK = 64;
 
 /** Pixel mean/std of a streamed split's files, from their histogram (as pixelStats), decoded by worker threads. */
-async function streamedStats(paths: readonly string[], target: readonly [number, number, number], workers?: number): Promise<Normalisation> {
+async function streamedStats(paths: readonly string[], shape: readonly [number, number, number], workers?: number): Promise<Normalisation> {
   const pool = new DecodePool(workers);
   try {
     const chunks: string[][] = [];
     for (let s = 0; s < paths.length; s += STATS_CHUNK) chunks.push(paths.slice(s, s + STATS_CHUNK));
-    const parts = await Promise.all(chunks.map((c) => pool.histogram(c, target)));
+    const parts = await Promise.all(chunks.map((c) => pool.histogram(c, shape)));
     const hist = new Float64Array(256);
     for (const h of parts) for (let k = 0; k < 256; k++) hist[k]! += h[k]!;
     return statsFromHistogram(hist);
@@ -176,12 +176,12 @@ export async function loadTrainingData(name: DatasetName | string, options: Trai
   const limit = options.trainLimit;
   const all = limit === undefined || limit >= n;
   const info = folderInfo(probed);
-  if (mode === 'auto' && inMemoryBytes(all ? n : limit, probed.target) <= STREAM_AUTO_BYTES) {
+  if (mode === 'auto' && inMemoryBytes(all ? n : limit, probed.shape) <= STREAM_AUTO_BYTES) {
     const user = await decodeFolder(probed);
     return finishDataset(user.info, user.train, user.test, options);
   }
   // The statistics are of the full training split, as the in-memory path computes them.
-  const trainStats = options.standardise ? await streamedStats(train.paths, probed.target, options.decodeWorkers) : undefined;
+  const trainStats = options.standardise ? await streamedStats(train.paths, probed.shape, options.decodeWorkers) : undefined;
   const normalisation = options.standardise ? trainStats : undefined;
   const seed = options.subsetSeed ?? 0;
   const sourceIndices = all

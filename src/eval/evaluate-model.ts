@@ -27,7 +27,7 @@ import { wrongReason } from './wrong-reason.js';
  * aside, which pick the data and move the model: see `evaluateCheckpoint`), and what only a library call passes, defaults in brackets.
  */
 export interface EvaluateOptions extends Partial<Omit<EvaluateSettings, 'testLimit' | 'device'>> {
-  /** Target layer [the model's default]. */
+  /** CAM layer [the model's default]. */
   layer?: string;
   /** CAM normalisation [max]; use the training run's. */
   norm?: CamNorm;

@@ -25,7 +25,7 @@ export function evaluationData(cfg: TrainConfig, o: { testLimit?: number | null;
     // The run's training subset: the reconstruction reference is the mean image of what the model learnt from.
     trainLimit: cfg.trainLimit ?? undefined,
     testLimit: o.testLimit ?? undefined,
-    standardise: cfg.standardize,
+    standardise: cfg.standardise,
     ...userDataOptions(cfg),
   });
 }

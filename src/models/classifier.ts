@@ -1,9 +1,10 @@
 import { scope, type Tensor } from '../torch/index.js';
+import type { ForwardContext } from '../nn/forward-context.js';
 import { Module } from '../nn/module.js';
 
-/** A forward pass split at a target layer: A = f(x) and z = g(A), both in the autograd graph. */
+/** A forward pass split at a CAM layer: A = f(x) and z = g(A), both in the autograd graph. */
 export interface SplitForward {
-  /** B×K×h×w activations of the target layer. */
+  /** B×K×h×w activations of the CAM layer. */
   activation: Tensor;
   /** B×C logits computed from `activation`. */
   logits: Tensor;
@@ -17,32 +18,28 @@ export interface SplitForward {
 }
 
 /**
- * An image classifier that can be split at named target layers for Grad-CAM.
- * Batch-CAM needs g (target layer → logits) free of cross-sample operations, so that ∂Σz[i,tᵢ]/∂A gives each
+ * An image classifier that can be split at named CAM layers for Grad-CAM.
+ * Batch-CAM needs g (CAM layer → logits) free of cross-sample operations, so that ∂Σz[i,tᵢ]/∂A gives each
  * sample its own gradient; `headIsPerSample` says whether that holds for a layer in the current mode.
  */
 export abstract class Classifier extends Module {
-  /** Target layer names; the first is the default. */
-  abstract readonly targetLayers: readonly string[];
+  /** CAM layer names; the first is the default. */
+  abstract readonly camLayers: readonly string[];
   abstract readonly numClasses: number;
 
   /**
-   * Per-sample keys (int64 B, `sampleKeys` of src/nn/keyed-dropout.ts) that a training forward pass draws its dropout
-   * masks from, or null for libtorch's generator. The trainer sets them for each step, so a sample's mask does not
-   * depend on its batch or on how the batch is split across processes. Owned by whoever sets them.
+   * Runs the network, returning the CAM layer's activation together with the logits. `ctx`: what the pass
+   * depends on besides x (dropout keys, data-parallel batch-norm shards, frozen running statistics).
    */
-  sampleKeys: Tensor | null = null;
-
-  /** Runs the network, returning the target layer's activation together with the logits. */
-  abstract forwardSplit(x: Tensor, layer?: string): SplitForward;
+  abstract forwardSplit(x: Tensor, layer?: string, ctx?: ForwardContext): SplitForward;
 
   /** Logits only. */
-  forward(x: Tensor): Tensor {
-    return scope(() => this.forwardSplit(x).logits);
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
+    return scope(() => this.forwardSplit(x, undefined, ctx).logits);
   }
 
-  get defaultTargetLayer(): string {
-    return this.targetLayers[0]!;
+  get defaultCamLayer(): string {
+    return this.camLayers[0]!;
   }
 
   /** True when the head after `layer` treats every sample on its own in the current mode. */
@@ -54,8 +51,8 @@ export abstract class Classifier extends Module {
   abstract macsPerImage(): number;
 
   protected checkLayer(layer: string): void {
-    if (!this.targetLayers.includes(layer)) {
-      throw new Error(`${this.constructor.name} has no target layer '${layer}'; choose one of: ${this.targetLayers.join(', ')}`);
+    if (!this.camLayers.includes(layer)) {
+      throw new Error(`${this.constructor.name} has no CAM layer '${layer}'; choose one of: ${this.camLayers.join(', ')}`);
     }
   }
 }

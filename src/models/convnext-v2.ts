@@ -62,11 +62,11 @@ export type ConvNeXtSize = keyof typeof CONVNEXT_SIZES;
 
 /**
  * ConvNeXt-V2 for 1×28×28: stem conv3×3 stride 1 + LayerNorm (28×28), stages at 28, 14 and 7 joined by
- * LayerNorm + conv2×2 stride 2, head GAP → LayerNorm → FC (per-sample). Target layers: 'stage3' (the last stage,
+ * LayerNorm + conv2×2 stride 2, head GAP → LayerNorm → FC (per-sample). CAM layers: 'stage3' (the last stage,
  * default) and 'stage2'. Keys follow the official implementation (downsample_layers, stages, norm, head).
  */
 export class ConvNeXtV2 extends Classifier {
-  readonly targetLayers = ['stage3', 'stage2'] as const;
+  readonly camLayers = ['stage3', 'stage2'] as const;
   readonly downsample: Sequential[];
   readonly stages: Sequential[];
   readonly norm: LayerNorm;

@@ -1,4 +1,4 @@
-/** The three classifiers of docs/method.md §6, each splittable at its target layers. */
+/** The three classifiers of docs/method.md §6, each splittable at its CAM layers. */
 export { Classifier, type SplitForward } from './classifier.js';
 export { SimpleCNN } from './simple-cnn.js';
 export { ResNet18, BasicBlock } from './resnet18.js';

@@ -2,6 +2,7 @@ import { adaptiveAvgPool2d, scope, type Tensor } from '../torch/index.js';
 import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
+import type { ForwardContext } from '../nn/forward-context.js';
 import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { Classifier, type SplitForward } from './classifier.js';
@@ -25,12 +26,12 @@ export class BasicBlock extends Module {
       : null;
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
     return scope(() => {
       // ReLU and the residual add in place, as torchvision's inplace=True: batch norm and the add keep nothing that
       // backward reads from their outputs, so no N×C×H×W buffer is written twice.
-      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu_()));
-      const shortcut = this.shortcut ? this.shortcut.forward(x) : x;
+      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x), ctx).relu_()), ctx);
+      const shortcut = this.shortcut ? this.shortcut.forward(x, ctx) : x;
       return out.add_(shortcut).relu_();
     });
   }
@@ -46,11 +47,11 @@ const STRIDES = [1, 2, 2, 2];
 
 /**
  * ResNet18 for 1×28×28: 3×3 stride-1 stem without max-pool (28), then layer1..layer4 of two BasicBlocks
- * (28, 14, 7, 4), global average pooling and FC. Target layers: 'layer4' (default) and 'layer3'.
+ * (28, 14, 7, 4), global average pooling and FC. CAM layers: 'layer4' (default) and 'layer3'.
  * At layer3 the head contains layer4's batch norms, which couple samples in training mode.
  */
 export class ResNet18 extends Classifier {
-  readonly targetLayers = ['layer4', 'layer3'] as const;
+  readonly camLayers = ['layer4', 'layer3'] as const;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly layers: Sequential[];
@@ -69,14 +70,14 @@ export class ResNet18 extends Classifier {
     this.fc = this.child('fc', new Linear(512, numClasses));
   }
 
-  forwardSplit(x: Tensor, layer = 'layer4'): SplitForward {
+  forwardSplit(x: Tensor, layer = 'layer4', ctx: ForwardContext = {}): SplitForward {
     this.checkLayer(layer);
     const stop = Number(layer.slice(5)) - 1;
     return scope(() => {
-      let h = scope(() => this.bn1.forward(this.conv1.forward(x)).relu_()); // own scope: conv, BN freed before layer1
+      let h = scope(() => this.bn1.forward(this.conv1.forward(x), ctx).relu_()); // own scope: conv, BN freed before layer1
       let activation: Tensor | null = null;
       for (let i = 0; i < 4; i++) {
-        const next = this.layers[i]!.forward(h);
+        const next = this.layers[i]!.forward(h, ctx);
         // Released stage by stage, not at the scope's end: without autograd one stage's input is alive, not all four.
         if (h !== activation) h.dispose();
         h = next;

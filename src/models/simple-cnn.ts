@@ -1,17 +1,18 @@
 import { dropout, maxPool2d, scope, type Tensor } from '../torch/index.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
+import type { ForwardContext } from '../nn/forward-context.js';
 import { keyedDropout } from '../nn/keyed-dropout.js';
 import { Classifier, type SplitForward } from './classifier.js';
 
 /**
  * The classic PyTorch MNIST example net: conv3×3(32)-ReLU, conv3×3(64)-ReLU (target 'conv2', 24×24), maxpool 2,
  * dropout 0.25, FC 9216→128-ReLU, dropout 0.5, FC 128→C. Dropout is elementwise, so the head is per-sample; its masks come
- * from `sampleKeys` when set (training), so they do not depend on how a batch is composed or split.
+ * from the forward context's `sampleKeys` when given (training), so they do not depend on how a batch is composed or split.
  * For an H×W input other than 28×28 the first FC takes 64·⌊(H−4)/2⌋·⌊(W−4)/2⌋ features.
  */
 export class SimpleCNN extends Classifier {
-  readonly targetLayers = ['conv2'] as const;
+  readonly camLayers = ['conv2'] as const;
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;
   readonly fc1: Linear;
@@ -29,20 +30,20 @@ export class SimpleCNN extends Classifier {
     this.fc2 = this.child('fc2', new Linear(128, numClasses));
   }
 
-  forwardSplit(x: Tensor, layer = 'conv2'): SplitForward {
+  forwardSplit(x: Tensor, layer = 'conv2', ctx: ForwardContext = {}): SplitForward {
     this.checkLayer(layer);
     return scope(() => {
       const activation = this.conv2.forward(this.conv1.forward(x).relu_()).relu_(); // in place: a conv keeps its input, not its output
       const pooled = maxPool2d(activation, 2);
-      const h = this.#dropout(pooled, 0.25, 1).flatten(1);
-      const logits = this.fc2.forward(this.#dropout(this.fc1.forward(h).relu(), 0.5, 2));
+      const h = this.#dropout(pooled, 0.25, 1, ctx).flatten(1);
+      const logits = this.fc2.forward(this.#dropout(this.fc1.forward(h).relu(), 0.5, 2, ctx));
       return { activation, logits, pooled };
     });
   }
 
-  /** Dropout in training mode: keyed per sample when the trainer set `sampleKeys`, else libtorch's generator. */
-  #dropout(x: Tensor, p: number, salt: number): Tensor {
-    if (this.training && this.sampleKeys) return keyedDropout(x, p, this.sampleKeys, salt);
+  /** Dropout in training mode: keyed per sample when the context has `sampleKeys`, else libtorch's generator. */
+  #dropout(x: Tensor, p: number, salt: number, ctx: ForwardContext): Tensor {
+    if (this.training && ctx.sampleKeys) return keyedDropout(x, p, ctx.sampleKeys, salt);
     return dropout(x, p, this.training);
   }
 

@@ -1,12 +1,14 @@
 import { batchNorm, noGrad, ones, scope, zeros, type BatchShards, type Tensor } from '../torch/index.js';
+import type { ForwardContext } from './forward-context.js';
 import { Module } from './module.js';
 
 /**
  * Batch normalisation over N, H, W per channel. Keys as PyTorch: weight, bias, running_mean, running_var,
  * num_batches_tracked. Note: in training mode its output for one sample depends on the others in the batch.
- * With `shards` set (data-parallel `--sync-bn`, as torch.nn.SyncBatchNorm) the batch statistics are those of the
- * whole batch across processes: per-channel sums and counts summed over the shards, differentiably, so the
- * gradient also flows through the other processes' samples.
+ * In training mode the forward context decides the statistics: with `ctx.shards` (data-parallel `--sync-bn`, as
+ * torch.nn.SyncBatchNorm) those of the whole batch across processes — per-channel sums and counts summed over the
+ * shards, differentiably, so the gradient also flows through the other processes' samples; with
+ * `ctx.runningStats: 'frozen'` (and no shards) the batch's own, leaving the running statistics alone.
  */
 export class BatchNorm2d extends Module {
   readonly weight: Tensor;
@@ -24,21 +26,12 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = this.buffer('num_batches_tracked', zeros([], { dtype: 'int64' }));
   }
 
-  /** The processes whose batch statistics this layer shares in training (null: this process's batch alone). */
-  shards: BatchShards | null = null;
-
-  /**
-   * Training mode with the running statistics left alone: normalise with this batch's statistics but neither update
-   * running_mean/var nor count the batch (F.batch_norm with running stats None). Set by `withFrozenRunningStats`.
-   */
-  frozenStats = false;
-
-  forward(x: Tensor): Tensor {
-    if (this.training && this.frozenStats && !this.shards) {
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
+    if (this.training && ctx.runningStats === 'frozen' && !ctx.shards) {
       return batchNorm(x, null, null, { weight: this.weight, bias: this.bias, training: true, momentum: this.momentum, eps: this.eps });
     }
     if (this.training) this.numBatchesTracked.add_(1n);
-    if (this.training && this.shards) return this.#syncForward(x, this.shards);
+    if (this.training && ctx.shards) return this.#syncForward(x, ctx.shards);
     return batchNorm(x, this.runningMean, this.runningVar, {
       weight: this.weight, bias: this.bias, training: this.training, momentum: this.momentum, eps: this.eps,
     });
@@ -63,20 +56,5 @@ export class BatchNorm2d extends Module {
       });
       return y;
     });
-  }
-}
-
-/**
- * Runs `f` with every BatchNorm2d under `root` in the frozen-statistics mode (batch statistics, no running-stat
- * update): for an extra forward pass over images that are not training data (attention mining's erased batch), so
- * that the statistics used at test time stay those of real images.
- */
-export function withFrozenRunningStats<T>(root: Module, f: () => T): T {
-  const bns = root.namedModules().map(([, m]) => m).filter((m): m is BatchNorm2d => m instanceof BatchNorm2d && !m.frozenStats);
-  for (const m of bns) m.frozenStats = true;
-  try {
-    return f();
-  } finally {
-    for (const m of bns) m.frozenStats = false;
   }
 }

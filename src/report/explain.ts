@@ -8,7 +8,7 @@ import type { RasterImage } from './png.js';
 
 /** What {@link explainImages} explains and how. */
 export interface ExplainOptions {
-  /** Target layer; default the model's. */
+  /** CAM layer; default the model's. */
   layer?: string;
   /** Class each CAM explains: the prediction, or the label (needs labels). */
   target: CamTarget;

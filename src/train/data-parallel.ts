@@ -1,5 +1,4 @@
 import { cat, noGrad, ProcessGroup, scope, zeros, type DistBackend, type Tensor } from '../torch/index.js';
-import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import type { Module } from '../nn/module.js';
 import type { PlainBatch } from '../data/batching/data-loader.js';
 import { gatherRows } from '../data/sampling/gather-rows.js';
@@ -100,11 +99,6 @@ export class DataParallel {
   /** Copies rank 0's parameters and buffers into every rank's model (torch DDP does this at construction). */
   broadcastModel(model: Module): void {
     this.group.broadcast([...model.stateDict().values()]);
-  }
-
-  /** Makes every BatchNorm2d of `model` normalise by the statistics of the whole batch (torch's SyncBatchNorm). */
-  syncBatchNorm(model: Module): void {
-    for (const [, m] of model.namedModules()) if (m instanceof BatchNorm2d) m.shards = this.group;
   }
 
   /**

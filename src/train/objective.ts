@@ -9,7 +9,7 @@ import type { PrototypeBank } from '../losses/prototype-bank.js';
 import { batchClassMeans, classContrastLoss } from '../losses/class-contrast-loss.js';
 import { backgroundLoss } from '../losses/background-loss.js';
 import { attentionMiningLoss } from '../losses/attention-mining-loss.js';
-import { withFrozenRunningStats } from '../nn/batch-norm2d.js';
+import type { ForwardContext } from '../nn/forward-context.js';
 import { camLossesOn, type TrainConfig } from './options.js';
 
 /**
@@ -74,19 +74,19 @@ export function regularised(cfg: TrainConfig, at: StepAt): boolean {
  * prototype bank updated from the whole batch; the shares of all processes add up to the one-process objective.
  */
 export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, at: StepAt,
-  shards?: BatchShards): ObjectiveTerms {
+  shards?: BatchShards, forward: ForwardContext = {}): ObjectiveTerms {
   const meanCe = (logits: Tensor): Tensor => shards
     ? shareOfMean(crossEntropy(logits, y, 'sum'), full([], y.shape[0]!, { device: logits.device }), shards)
     : crossEntropy(logits, y);
   if (!regularised(cfg, at)) {
-    const logits = model.forward(x);
+    const logits = model.forward(x, forward);
     const ce = meanCe(logits);
     const correct = noGrad(() => logits.argmax(1).eq(y));
     return { loss: ce, ce, proto: null, batch: null, protoContrast: null, batchContrast: null, background: null, mining: null, correct };
   }
   const { cams, logits } = batchCam(model, x, y, {
-    layer: cfg.camLayer ?? model.defaultTargetLayer, target: cfg.camTarget, grad: cfg.camGrad, norm: cfg.camNorm,
-  });
+    layer: cfg.camLayer ?? model.defaultCamLayer, target: cfg.camTarget, grad: cfg.camGrad, norm: cfg.camNorm,
+  }, forward);
   const ce = meanCe(logits);
   const correct = noGrad(() => logits.argmax(1).eq(y));
   let loss = ce;
@@ -122,7 +122,8 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     return classContrastLoss(cams, y, m.means, m.present, cfg.contrastTemperature, m.paired);
   });
   const background = term(cfg.lambdaBackground, () => backgroundLoss(cams, cfg.backgroundFraction));
-  const mine = (xe: Tensor): Tensor => (cfg.miningBnStats === 'frozen' ? withFrozenRunningStats(model, () => model.forward(xe)) : model.forward(xe));
+  // The erased images are not training data: with --mining-bn-stats frozen they leave BatchNorm's running statistics alone.
+  const mine = (xe: Tensor): Tensor => model.forward(xe, cfg.miningBnStats === 'frozen' ? { ...forward, runningStats: 'frozen' } : forward);
   const mining = term(cfg.lambdaMining, () => attentionMiningLoss(mine, x, cams, y,
     { threshold: cfg.miningThreshold, scale: cfg.miningScale, mask: cfg.miningMask }));
   if (bank && bank.source === 'cam') bank.update(cams, y, correct, shards);

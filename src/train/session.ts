@@ -47,7 +47,7 @@ export interface Session {
 export async function loadConfigData(cfg: TrainConfig): Promise<TrainingData> {
   return loadTrainingData(cfg.dataset, {
     dataDir: cfg.dataDir ?? undefined, trainLimit: cfg.trainLimit ?? undefined, testLimit: cfg.testLimit ?? undefined,
-    standardise: cfg.standardize, ...userDataOptions(cfg),
+    standardise: cfg.standardise, ...userDataOptions(cfg),
     stream: isImageSource(cfg.prototypeSource) && cfg.stream === 'auto' ? 'off' : cfg.stream,
   });
 }
@@ -64,8 +64,8 @@ function buildModel(cfg: TrainConfig, data: TrainingData, device: string): Class
   // Built on the CPU from the seed (the same weights on any device), then moved.
   const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath, inputShape: data.info.imageShape });
   if (device !== 'cpu') model.toDevice(device);
-  if (cfg.camLayer && !model.targetLayers.includes(cfg.camLayer)) {
-    const layers = model.targetLayers.join(', ');
+  if (cfg.camLayer && !model.camLayers.includes(cfg.camLayer)) {
+    const layers = model.camLayers.join(', ');
     model.dispose();
     throw new OptionError(`--cam-layer: model '${cfg.model}' has no layer '${cfg.camLayer}'; choose one of ${layers}`);
   }
@@ -93,7 +93,7 @@ function buildBank(cfg: TrainConfig, data: TrainingData, device: string): Protot
 
 /**
  * Reads the checkpoint to resume (`fresh` null), or takes the fresh config; builds model, optimiser, bank and data
- * on `device`, and restores the checkpoint into them. Every check that can fail (device, target layer, data, a
+ * on `device`, and restores the checkpoint into them. Every check that can fail (device, CAM layer, data, a
  * checkpoint that is unreadable or does not fit) runs here, while nothing on disk has changed. Deterministic:
  * weights from `manualSeed(seed)` (nothing in data loading draws from libtorch's generator), the rest restored.
  * `device` maps the config's device to this process's (data-parallel ranks each take their own GPU).

@@ -5,6 +5,7 @@ import type { Classifier } from '../models/classifier.js';
 import type { PlainBatch } from '../data/batching/data-loader.js';
 import { deviceBatch } from '../data/batching/device-batch.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
+import type { ForwardContext } from '../nn/forward-context.js';
 import { sampleKeys } from '../nn/keyed-dropout.js';
 import { NonFiniteError } from './non-finite.js';
 import type { DataParallel } from './data-parallel.js';
@@ -48,13 +49,12 @@ export function trainStep(s: StepState, batch: PlainBatch, at: StepAt): StepValu
   return scope(() => {
     const b = deviceBatch(batch, s.model.device);
     const dp = s.dp;
-    s.model.sampleKeys = sampleKeys(s.cfg.seed, at.step, batch.indices);
-    let t;
-    try {
-      t = objective(s.model, b.x, b.y, s.cfg, s.bank, at, dp?.group);
-    } finally {
-      s.model.sampleKeys = null;
-    }
+    // What the forward pass depends on: dropout keys of these samples at this step; with --sync-bn, the shards whose
+    // batch statistics BatchNorm shares.
+    const forward: ForwardContext = {
+      sampleKeys: sampleKeys(s.cfg.seed, at.step, batch.indices), ...(dp && s.cfg.syncBn && { shards: dp.group }),
+    };
+    const t = objective(s.model, b.x, b.y, s.cfg, s.bank, at, dp?.group, forward);
     s.optimizer.zeroGrad();
     backward(dp ? t.loss.mul(dp.worldSize) : t.loss);
     if (dp) dp.allReduceGradients(s.params);

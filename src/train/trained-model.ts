@@ -17,7 +17,7 @@ export interface LoadedModel {
   imageShape: [number, number, number];
   /**
    * The mean/std the training inputs were standardised with (null: pixels in [0, 1], or a checkpoint older than the
-   * data record, whose normalisation must then be recomputed from the dataset when `config.standardize` is set).
+   * data record, whose normalisation must then be recomputed from the dataset when `config.standardise` is set).
    */
   normalisation: { mean: number; std: number } | null;
   /** The weights file actually read. */

@@ -65,7 +65,7 @@ export interface TrainResult {
  * and settles it before it joins the job; the other ranks join first, so that on --resume they read the checkpoint
  * only once rank 0 holds the lock and has settled the directory.
  *
- * Nothing is lost on bad input: options, device and the directory are checked, then checkpoint, target layer and
+ * Nothing is lost on bad input: options, device and the directory are checked, then checkpoint, CAM layer and
  * data are read, and only then does the directory change (RunWriter.begin). `overwrite` moves the old run aside
  * and deletes it once the new run has written its first checkpoint; a failure before that puts the old run back.
  */
@@ -91,7 +91,6 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     if (env && !dp) dp = joinJob(env, session.cfg);
     // Rank 0's weights and buffers go to every rank (they are equal already, from the seed or the checkpoint, as DDP checks).
     dp?.broadcastModel(session.model);
-    if (dp && session.cfg.syncBn) dp.syncBatchNorm(session.model);
     // Every check has passed: from here on the directory changes.
     run.begin(session.cfg, session.resumed ? session.position : null);
     const result = await trainLoop(session, run, dp, { ...o, quiet: o.quiet || !run.writes });

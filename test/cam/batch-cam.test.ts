@@ -52,7 +52,7 @@ test('ResNet18 at layer3: exact in eval mode, but train-mode batch norm couples 
 
 /** A float64 two-conv classifier whose head is non-linear in A, so α depends on A and on the head's weights. */
 class TinyNet extends Classifier {
-  readonly targetLayers = ['conv1'] as const;
+  readonly camLayers = ['conv1'] as const;
   readonly numClasses = 3;
   constructor(readonly w1: T.Tensor, readonly w2: T.Tensor, readonly fc: T.Tensor) {
     super();

@@ -7,7 +7,7 @@ import { Classifier, type SplitForward } from '../../src/models/classifier.js';
  * pixels still present. Its "target layer" is the input itself.
  */
 export class ProbeModel extends Classifier {
-  readonly targetLayers = ['input'] as const;
+  readonly camLayers = ['input'] as const;
   readonly numClasses = 2;
 
   constructor(readonly m: number, readonly eps = 1e-9) {

@@ -62,7 +62,7 @@ test('wrongReason: attribution only on the patch is 1, only off it is 0, and it 
 
 /** A small float64 non-linear classifier: logits = sigmoid(flatten(x)·W1)·W2, so input gradients are not trivial. */
 class TinyNet extends Classifier {
-  readonly targetLayers = ['input'] as const;
+  readonly camLayers = ['input'] as const;
   readonly numClasses = 3;
   constructor(readonly w1: T.Tensor, readonly w2: T.Tensor) {
     super();

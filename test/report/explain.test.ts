@@ -127,14 +127,14 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
     model.dispose();
   });
 
-  for (const standardize of [false, true]) {
-    it(`explains PNG files (RGB) exactly like the same dataset image${standardize ? ' (standardised run)' : ''}`, async () => {
+  for (const standardise of [false, true]) {
+    it(`explains PNG files (RGB) exactly like the same dataset image${standardise ? ' (standardised run)' : ''}`, async () => {
       const { data } = mods!;
       let model = run;
-      if (standardize) {
+      if (standardise) {
         // Inputs from files must be standardised with the training statistics, as the dataset images are.
         model = join(tempDir(), 'run-std');
-        await mods!.train.train({ dataset: 'mnist', trainLimit: 100, testLimit: 20, epochs: 1, batchSize: 50, threads: 1, standardize: true },
+        await mods!.train.train({ dataset: 'mnist', trainLimit: 100, testLimit: 20, epochs: 1, batchSize: 50, threads: 1, standardise: true },
           { outDir: model, quiet: true });
       }
       const ds = await data.loadDataset('mnist', { trainLimit: 10 });

@@ -13,7 +13,7 @@ export interface ImageProbe {
 }
 
 /** The size an image is decoded to: channels, height, width. */
-export type ImageTarget = readonly [number, number, number];
+export type ImageShape = readonly [number, number, number];
 
 const problem = (path: string, e: unknown): DataError =>
   new DataError(`${path}: cannot decode this image (${(e as Error).message.replace(/\s+/g, ' ').trim()}); the file is corrupt, truncated or not a ` +
@@ -33,15 +33,15 @@ export async function probeImage(path: string): Promise<ImageProbe> {
 
 /**
  * Decodes `input` (a file path, or raw uint8 pixels with their layout) to uint8 C×H×W: alpha dropped, grey
- * or sRGB as `target` asks, resized with sharp's Lanczos-3 filter when its size differs. An image already of the
- * target size and colour is passed through unchanged (bit for bit).
+ * or sRGB as `shape` asks, resized with sharp's Lanczos-3 filter when its size differs. An image already of the
+ * requested size and colour is passed through unchanged (bit for bit).
  */
 export async function decodeImage(
   input: string | { readonly pixels: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 3 },
-  target: ImageTarget,
+  shape: ImageShape,
   name = typeof input === 'string' ? input : 'image',
 ): Promise<Uint8Array> {
-  const [c, h, w] = target;
+  const [c, h, w] = shape;
   try {
     let img = typeof input === 'string'
       ? sharp(input, { failOn: 'warning' })

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DataError } from '../errors.js';
-import type { ImageTarget } from '../formats/image-file.js';
+import type { ImageShape } from '../formats/image-file.js';
 import type { Normalisation } from '../preprocess/normalisation.js';
 import type { DecodeReply, DecodeRequest } from './decode-worker.js';
 
@@ -87,13 +87,13 @@ export class DecodePool {
   }
 
   /** The files decoded to n×C×H×W float32 in [0, 1], standardised with `normalisation` when given. */
-  async images(paths: readonly string[], target: ImageTarget, normalisation: Normalisation | null): Promise<Float32Array> {
-    return (await this.#request({ paths, target, normalisation, output: 'images' })).images!;
+  async images(paths: readonly string[], shape: ImageShape, normalisation: Normalisation | null): Promise<Float32Array> {
+    return (await this.#request({ paths, shape, normalisation, output: 'images' })).images!;
   }
 
-  /** The histogram (256 counts) of the files' uint8 pixels at `target`. */
-  async histogram(paths: readonly string[], target: ImageTarget): Promise<Float64Array> {
-    return (await this.#request({ paths, target, normalisation: null, output: 'histogram' })).histogram!;
+  /** The histogram (256 counts) of the files' uint8 pixels at `shape`. */
+  async histogram(paths: readonly string[], shape: ImageShape): Promise<Float64Array> {
+    return (await this.#request({ paths, shape, normalisation: null, output: 'histogram' })).histogram!;
   }
 
   /** Terminates every worker; pending requests fail. Safe to call twice. */

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { decodeImage, mapLimit, type ImageTarget } from '../formats/image-file.js';
+import { decodeImage, mapLimit, type ImageShape } from '../formats/image-file.js';
 import { standardiseInPlace, toUnitFloat, type Normalisation } from '../preprocess/normalisation.js';
 
 /**
@@ -12,7 +12,7 @@ import { standardiseInPlace, toUnitFloat, type Normalisation } from '../preproce
 export interface DecodeRequest {
   readonly id: number;
   readonly paths: readonly string[];
-  readonly target: ImageTarget;
+  readonly shape: ImageShape;
   readonly normalisation: Normalisation | null;
   /** 'images': n×C×H×W float32; 'histogram': 256 counts of the uint8 pixels. */
   readonly output: 'images' | 'histogram';
@@ -31,9 +31,9 @@ export interface DecodeReply {
 const IN_FLIGHT = 4;
 
 async function handle(req: DecodeRequest): Promise<DecodeReply> {
-  const size = req.target[0] * req.target[1] * req.target[2];
+  const size = req.shape[0] * req.shape[1] * req.shape[2];
   const pixels = new Uint8Array(req.paths.length * size);
-  await mapLimit(req.paths, IN_FLIGHT, async (path, i) => { pixels.set(await decodeImage(path, req.target), i * size); });
+  await mapLimit(req.paths, IN_FLIGHT, async (path, i) => { pixels.set(await decodeImage(path, req.shape), i * size); });
   if (req.output === 'histogram') {
     const histogram = new Float64Array(256);
     for (let i = 0; i < pixels.length; i++) histogram[pixels[i]!]!++;

@@ -1,4 +1,4 @@
-import type { ImageTarget } from '../formats/image-file.js';
+import type { ImageShape } from '../formats/image-file.js';
 import type { LoadedDataset } from '../dataset.js';
 import type { Normalisation } from '../preprocess/normalisation.js';
 
@@ -13,7 +13,7 @@ export type StreamMode = (typeof STREAM_MODES)[number];
 export const STREAM_AUTO_BYTES = 1 << 30;
 
 /** Bytes a split of `n` images of `shape` takes in memory (uint8 pixels and float32 images). */
-export function inMemoryBytes(n: number, shape: ImageTarget): number {
+export function inMemoryBytes(n: number, shape: ImageShape): number {
   return n * shape[0] * shape[1] * shape[2] * 5;
 }
 

@@ -5,7 +5,7 @@ import { DataError } from '../errors.js';
 import { findDataFile } from '../builtin/sources.js';
 import { decompressIfGzip, parseIdx } from '../formats/idx.js';
 import { decodeImage, mapLimit } from '../formats/image-file.js';
-import { chooseTarget, infoFor, IN_FLIGHT, type UserData, type UserDataOptions, type UserSplit } from './user-data.js';
+import { chooseShape, infoFor, IN_FLIGHT, type UserData, type UserDataOptions, type UserSplit } from './user-data.js';
 
 const IDX_KINDS = { train: ['train-images', 'train-labels'], test: ['test-images', 'test-labels'] } as const;
 
@@ -39,7 +39,7 @@ export async function loadIdx(spec: string, dir: string, o: UserDataOptions): Pr
   if ((th !== h || tw !== w) && !o.imageSize) {
     throw new DataError(`${dir}: training images are ${h}×${w}, test images ${th}×${tw}; pass --image-size H[xW] to resize both`);
   }
-  const target = chooseTarget([{ path: parts.train.images.path, width: w, height: h, channels: 1 }], o, dir);
+  const shape = chooseShape([{ path: parts.train.images.path, width: w, height: h, channels: 1 }], o, dir);
   let maxLabel = 0;
   for (const s of ['train', 'test'] as const) for (const y of parts[s].labels.data) maxLabel = Math.max(maxLabel, y);
   const numClasses = maxLabel + 1;
@@ -48,7 +48,7 @@ export async function loadIdx(spec: string, dir: string, o: UserDataOptions): Pr
     const { images, labels } = parts[split];
     const [n, rows, cols] = images.dims as [number, number, number];
     const sources = Array.from({ length: n }, (_, i) => `${images.path}#${i}`);
-    const [c, th2, tw2] = target;
+    const [c, th2, tw2] = shape;
     let pixels: Uint8Array;
     if (rows === th2 && cols === tw2 && c === 1) {
       pixels = images.data;
@@ -62,7 +62,7 @@ export async function loadIdx(spec: string, dir: string, o: UserDataOptions): Pr
       const hw = rows * cols;
       pixels = new Uint8Array(n * size);
       await mapLimit(sources, IN_FLIGHT, async (name, i) => {
-        pixels.set(await decodeImage({ pixels: images.data.subarray(i * hw, (i + 1) * hw), width: cols, height: rows, channels: 1 }, target, name), i * size);
+        pixels.set(await decodeImage({ pixels: images.data.subarray(i * hw, (i + 1) * hw), width: cols, height: rows, channels: 1 }, shape, name), i * size);
       });
     }
     return { split, n, pixels, labels: labels.data, sources };
@@ -70,5 +70,5 @@ export async function loadIdx(spec: string, dir: string, o: UserDataOptions): Pr
   const train = await decode('train');
   const test = await decode('test');
   const classNames = Array.from({ length: numClasses }, (_, c) => String(c));
-  return { info: infoFor(spec, basename(dir), classNames, target, train.n, test.n), train, test };
+  return { info: infoFor(spec, basename(dir), classNames, shape, train.n, test.n), train, test };
 }

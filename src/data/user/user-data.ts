@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { DatasetInfo, Split } from '../dataset-info.js';
 import { DataError } from '../errors.js';
-import type { ImageTarget } from '../formats/image-file.js';
+import type { ImageShape } from '../formats/image-file.js';
 
-/** How a user dataset is decoded: target size and colour (null = from the images), and the folder split. */
+/** How a user dataset is decoded: shape size and colour (null = from the images), and the folder split. */
 export interface UserDataOptions {
   /** [H, W] to resize every image to; default: the images' own size when all agree (else an error). */
   readonly imageSize?: readonly [number, number] | null;
@@ -36,15 +36,15 @@ export interface UserData {
 // Decodes in flight at once: sharp runs each on libuv's thread pool, so the main thread is free meanwhile.
 export const IN_FLIGHT = Math.max(4, 2 * availableParallelism());
 
-export function infoFor(spec: string, title: string, classNames: readonly string[], imageShape: ImageTarget, trainSize: number, testSize: number): DatasetInfo {
+export function infoFor(spec: string, title: string, classNames: readonly string[], imageShape: ImageShape, trainSize: number, testSize: number): DatasetInfo {
   return {
     name: spec, base: null, decoy: false, title, classNames, numClasses: classNames.length,
     imageShape: [imageShape[0], imageShape[1], imageShape[2]], trainSize, testSize, downloadBase: '',
   };
 }
 
-/** The target C×H×W from the options and the images' own sizes and colours. */
-export function chooseTarget(probes: readonly { path: string; width: number; height: number; channels: 1 | 3 }[], o: UserDataOptions, where: string): ImageTarget {
+/** The decoded C×H×W from the options and the images' own sizes and colours. */
+export function chooseShape(probes: readonly { path: string; width: number; height: number; channels: 1 | 3 }[], o: UserDataOptions, where: string): ImageShape {
   const channels = o.channels ?? (probes.some((p) => p.channels === 3) ? 3 : 1);
   if (o.imageSize) return [channels, o.imageSize[0], o.imageSize[1]];
   const first = probes[0]!;
