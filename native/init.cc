@@ -4,7 +4,8 @@
 // build facts, and the allocator call. No method logic lives here.
 #include "addon.h"
 
-#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 

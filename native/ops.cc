@@ -2,8 +2,8 @@
 // the op's own schema and its results back. No method logic lives here.
 #include "addon.h"
 
-#include <ATen/ATen.h>
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/core/ivalue.h>
 
 #include <sstream>
 #include <string>
