@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "batchcam_native",
-      "sources": ["addon.cc"],
+      "sources": ["ops.cc", "tensors.cc", "c10d.cc", "init.cc"],
       "include_dirs": ["<@(torch_include_dirs)"],
       "defines": ["NODE_ADDON_API_CPP_EXCEPTIONS", "_GLIBCXX_USE_CXX11_ABI=<(torch_cxx11_abi)", "<@(torch_defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

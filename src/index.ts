@@ -8,6 +8,8 @@
 
 /** Tensors over libtorch: creation, ops, autograd (`grad`, `backward`, `noGrad`), memory (`scope`, `dispose`). */
 export * as torch from './torch/index.js';
+/** glibc malloc tuned for training (freed activation buffers kept for reuse); programs call it once at start. */
+export { tuneAllocator } from './torch/allocator.js';
 
 /** Modules, layers, initialisers, optimisers (SGD, AdamW), the cosine schedule, safetensors. */
 export * as nn from './nn/index.js';

@@ -4,7 +4,7 @@
  * block receives (NCHW or channels-last), and whole blocks and the whole model for comparison.
  * `node dist/src/bench/profile-convnext.js [--batch 64] [--size atto] [--reps 5]` (under the libtorch lock).
  */
-import { backward, conv2d, gelu, layerNorm, manualSeed, noGrad, randn, scope, setNumThreads, type Tensor } from '../torch/index.js';
+import { backward, conv2d, gelu, layerNorm, manualSeed, noGrad, randn, scope, setNumThreads, tuneAllocator, type Tensor } from '../torch/index.js';
 import { ConvNeXtBlock, CONVNEXT_SIZES, ConvNeXtV2, type ConvNeXtSize } from '../models/convnext-v2.js';
 import { GRN } from '../nn/grn.js';
 import { median } from './timing.js';
@@ -14,6 +14,7 @@ function arg(name: string, def: string): string {
   return i >= 0 ? process.argv[i + 1]! : def;
 }
 
+tuneAllocator(); // as `batchcam train` and `batchcam bench` run (src/torch/allocator.ts)
 const batch = Number(arg('batch', '64'));
 const size = arg('size', 'atto') as ConvNeXtSize;
 const reps = Number(arg('reps', '5'));

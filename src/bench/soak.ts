@@ -14,6 +14,9 @@ import { PrototypeBank } from '../losses/prototype-bank.js';
 import { resolveConfig } from '../train/options.js';
 import { objective } from '../train/objective.js';
 
+// Tuned as `batchcam train` runs (src/torch/allocator.ts), so the soak measures the RSS users get.
+T.tuneAllocator();
+
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : def;

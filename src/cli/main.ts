@@ -7,6 +7,7 @@ import { experimentCommand } from './experiment-command.js';
 import { explainCommand } from './explain-command.js';
 import { reportCommand } from './report-command.js';
 import { exitCodesHelp } from './args.js';
+import { tuneAllocator } from '../torch/allocator.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   train: { run: trainCommand, help: 'train a model with the Batch-CAM regularisers' },
@@ -54,4 +55,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Training and benchmarks reuse freed activation buffers (src/torch/allocator.ts; BATCHCAM_MALLOC=default opts out).
+tuneAllocator();
 process.exitCode = await main(process.argv.slice(2));

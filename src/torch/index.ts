@@ -7,6 +7,7 @@ export * from './functional.js';
 export * from './foreach.js';
 export * from './autograd.js';
 export * from './runtime.js';
+export * from './allocator.js';
 export * from './device.js';
 export * from './process-group.js';
 export * from './batch-shards.js';

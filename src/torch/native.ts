@@ -11,7 +11,7 @@ export type OpRef = { readonly __op: unique symbol };
 export type OpArg = Handle | number | bigint | boolean | string | null | undefined | readonly OpArg[];
 export type OpResult = Handle | number | boolean | null | undefined | OpResult[];
 
-/** The addon's surface; see native/addon.cc. */
+/** The addon's surface; see native/ (ops.cc, tensors.cc, c10d.cc, init.cc). */
 export interface NativeBinding {
   opHandle(name: string, overload: string): OpRef;
   opSchema(op: OpRef): string;
@@ -57,6 +57,8 @@ export interface NativeBinding {
   pgAllgather?(id: number, t: Handle): Handle[];
   pgBarrier?(id: number): void;
   pgAllreduceDiff?(id: number, t: Handle): Handle;
+  /** glibc mallopt(M_MMAP_THRESHOLD, M_TRIM_THRESHOLD); true when glibc took both (see allocator.ts). */
+  tuneAllocator(mmapThreshold: number, trimThreshold: number): boolean;
 }
 
 function load(): NativeBinding {

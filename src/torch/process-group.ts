@@ -92,6 +92,11 @@ export class ProcessGroup implements BatchShards {
     if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw new RangeError(`ProcessGroup: port must be in [1, 65535], got ${o.port}`);
     const timeout = o.timeoutMs ?? 60_000;
     const deviceHost = o.interface ? '' : LOOPBACK.test(o.host) ? '127.0.0.1' : '';
+    if (backend === 'nccl') {
+      // Read by ProcessGroupNCCL: wait() then blocks and throws after the timeout, as Gloo's does; a user's value wins.
+      process.env.NCCL_BLOCKING_WAIT ??= '1';
+      process.env.TORCH_NCCL_BLOCKING_WAIT ??= '1';
+    }
     try {
       const id = backend === 'nccl'
         ? c.pgCreateNccl!(o.host, o.port, o.rank, o.worldSize, timeout)
