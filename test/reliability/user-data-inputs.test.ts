@@ -86,11 +86,11 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
   return () => (p ??= fn());
 }
 
-/** A streamed run of 20 images for 40 epochs (200 steps, checkpoint every 2, a step-log line every 10). */
+/** A streamed run of 20 images for 10 epochs (50 steps, checkpoint every 2, a step-log line every 5). */
 const streamed = once(async () => {
   const root = await folder(() => undefined);
-  return (out: string): string[] => [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', 'on', '--batch-size', '4', '--epochs', '40',
-    '--checkpoint-every', '2', '--log-every', '10', '--out', out, '--quiet'];
+  return (out: string): string[] => [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', 'on', '--batch-size', '4', '--epochs', '10',
+    '--checkpoint-every', '2', '--log-every', '5', '--out', out, '--quiet'];
 });
 
 /** The streamed run, sent SIGINT once its first checkpoint exists, then resumed with the printed command. */
@@ -156,7 +156,7 @@ test('a streamed run interrupted by SIGINT and resumed logs the uninterrupted ru
   const { out, resumed } = await interrupted();
   assert.equal(resumed.status, 0, resumed.stderr);
   const whole = await uninterrupted();
-  assert.equal(records(whole, 'steps.jsonl').length, 20);
+  assert.equal(records(whole, 'steps.jsonl').length, 10);
   assert.deepEqual(records(out, 'steps.jsonl'), records(whole, 'steps.jsonl'));
   assert.deepEqual(records(out, 'metrics.jsonl'), records(whole, 'metrics.jsonl'));
 });
