@@ -86,10 +86,10 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
   return () => (p ??= fn());
 }
 
-/** A streamed run of 20 images for 10 epochs (50 steps, checkpoint every 2, a step-log line every 5). */
+/** A streamed run of 20 images for 4 epochs (20 steps, checkpoint every 2, a step-log line every 5). */
 const streamed = once(async () => {
   const root = await folder(() => undefined);
-  return (out: string): string[] => [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', 'on', '--batch-size', '4', '--epochs', '10',
+  return (out: string): string[] => [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', 'on', '--batch-size', '4', '--epochs', '4',
     '--checkpoint-every', '2', '--log-every', '5', '--out', out, '--quiet'];
 });
 
@@ -156,7 +156,7 @@ test('a streamed run interrupted by SIGINT and resumed logs the uninterrupted ru
   const { out, resumed } = await interrupted();
   assert.equal(resumed.status, 0, resumed.stderr);
   const whole = await uninterrupted();
-  assert.equal(records(whole, 'steps.jsonl').length, 10);
+  assert.equal(records(whole, 'steps.jsonl').length, 4);
   assert.deepEqual(records(out, 'steps.jsonl'), records(whole, 'steps.jsonl'));
   assert.deepEqual(records(out, 'metrics.jsonl'), records(whole, 'metrics.jsonl'));
 });
