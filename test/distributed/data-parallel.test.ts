@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '../../src/torch/index.js';
@@ -34,11 +34,11 @@ const SIMPLE = simple(1280);
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }
 
-/** Runs `batchcam train ARGS` with extra env; `onSpawn` gets the child's pid and its stderr so far (to kill it). */
-function cli(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number, stderr: () => string) => void): Promise<Run> {
+/** Runs `batchcam train ARGS` with extra env (in `cwd`); `onSpawn` gets the child's pid and its stderr so far (to kill it). */
+function cli(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number, stderr: () => string) => void, cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [cliPath(), 'train', ...args], { env: { ...ENV, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath(), 'train', ...args], { env: { ...ENV, ...env }, stdio: ['ignore', 'ignore', 'pipe'], cwd });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     onSpawn?.(child.pid!, () => stderr);
@@ -88,11 +88,28 @@ function compareRuns(single: string, parallel: string, tol: number): { weights: 
 const root = mkdtempSync(join(tmpdir(), 'batchcam-dp-'));
 const singleDir = join(root, 'single');
 const parallelDir = join(root, 'parallel');
+/** The 2-process run's working directory and TMPDIR: empty folders outside the run, where a stray write would show. */
+const parallelCwd = mkdtempSync(join(tmpdir(), 'batchcam-dp-cwd-'));
+const parallelTmp = mkdtempSync(join(tmpdir(), 'batchcam-dp-tmp-'));
+after(() => {
+  for (const d of [parallelCwd, parallelTmp]) rmSync(d, { recursive: true, force: true });
+});
+
+/** `fn` run once, on first use; every test that needs its result shares that one run. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+/** SIMPLE in one process (1 × 64), into singleDir. */
+const singleRun = once(() => cli([...SIMPLE, '--out', singleDir]));
+/** SIMPLE in two processes (2 × 32), into parallelDir. */
+const parallelRun = once(() => cli([...SIMPLE, '--nproc-per-node', '2', '--out', parallelDir], { TMPDIR: parallelTmp }, undefined, parallelCwd));
 
 test('SimpleCNN, CE + Prototype + Batch-CAM Loss, 20 steps: 2 processes × 32 equal 1 process × 64 (weights, bank, losses to 1e-5)', async () => {
-  const one = await cli([...SIMPLE, '--out', singleDir]);
+  const one = await singleRun();
   assert.equal(one.code, 0, one.stderr);
-  const two = await cli([...SIMPLE, '--nproc-per-node', '2', '--out', parallelDir]);
+  const two = await parallelRun();
   assert.equal(two.code, 0, two.stderr);
   assert.equal(steps(parallelDir).length, 20);
   // The regularisers were on for 15 of the 20 steps (5 warm-up steps), and the bank was filled.
@@ -110,8 +127,23 @@ test('SimpleCNN, CE + Prototype + Batch-CAM Loss, 20 steps: 2 processes × 32 eq
   // The bank took part: prototypes of (correctly classified) classes were initialised, identically (compared above).
   const init = readCheckpoint(join(parallelDir, 'checkpoint.safetensors')).tensors.get('bank.initialized')!;
   assert.ok(init.toArray().filter((v) => v === 1).length >= 3, `initialised classes: ${init.toArray()}`);
-  // Rank 0 alone wrote the run: one set of files, the final model among them.
-  assert.ok(existsSync(join(parallelDir, 'model.safetensors')));
+});
+
+test('rank 0 alone wrote the 2-process run: exactly the files of a 1-process run, one step log, nothing outside the run directory', async () => {
+  assert.equal((await singleRun()).code, 0);
+  const two = await parallelRun();
+  assert.equal(two.code, 0, two.stderr);
+  const files = ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'steps.jsonl', 'summary.json'];
+  assert.deepEqual(readdirSync(parallelDir).sort(), files, 'no temporary, lock or per-rank files');
+  assert.deepEqual(readdirSync(singleDir).sort(), files, 'the 1-process run writes the same set');
+  // One writer: each logged step once (a second writer would append its own 20 lines).
+  assert.deepEqual(steps(parallelDir).map((r) => r.step), Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.equal(readFileSync(join(parallelDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1, 'one epoch record');
+  // Nothing beside the run, in the working directory or in TMPDIR of the two processes.
+  assert.deepEqual(readdirSync(parallelCwd), [], 'working directory');
+  assert.deepEqual(readdirSync(parallelTmp), [], 'TMPDIR');
+  const made = ['single', 'parallel', 'per-rank', 'r1', 'r2', 'r3', 'killed', 'resumed']; // the runs this file's tests start
+  assert.ok(readdirSync(root).every((d) => made.includes(d)), `beside the run: ${readdirSync(root).join(', ')}`);
 });
 
 test('ResNet18 with --sync-bn, CE + Prototype + Batch-CAM Loss, 2 steps: 2 × 32 equals 1 × 64 (to 1e-4), BatchNorm running statistics included', async () => {
@@ -169,6 +201,7 @@ test('kill -9 of one worker: the other exits non-zero (exit 7) within 60 s, nami
 });
 
 test('SIGKILL of the whole data-parallel job, then --resume: bit-identical to the uninterrupted 2-process run', async () => {
+  assert.equal((await parallelRun()).code, 0);
   const dir = join(root, 'resumed');
   const args = [...SIMPLE, '--checkpoint-every', '4', '--nproc-per-node', '2', '--out', dir];
   let launcher = 0;

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -52,78 +52,168 @@ const withoutTiming = (path: string): unknown => {
   return a;
 };
 
-test('a grid killed mid-run resumes without redoing finished runs and ends with the uninterrupted aggregate', { timeout: 600_000 }, async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'batchcam-experiment-'));
-  try {
-    const config = join(root, 'grid.json');
-    writeFileSync(config, JSON.stringify(GRID));
-
-    const whole = join(root, 'whole');
-    runGrid(config, whole);
-    for (const r of RUNS) assert.ok(existsSync(join(whole, r, 'evaluation.json')), `${r} evaluated`);
-
-    // Killed once the first run is evaluated and the second has written a checkpoint but no evaluation.
-    const cut = join(root, 'cut');
-    const first = join(cut, RUNS[0]!, 'evaluation.json');
-    await runAndKill(config, cut, () => existsSync(first) && existsSync(join(cut, RUNS[1]!, 'checkpoint.safetensors')));
-    assert.ok(existsSync(first));
-    assert.ok(!existsSync(join(cut, 'aggregate.json')));
-    const firstTime = statSync(first).mtimeMs;
-    const secondDone = existsSync(join(cut, RUNS[1]!, 'evaluation.json'));
-    t.diagnostic(secondDone ? 'the kill landed after the second run finished' : 'the kill landed inside the second run (checkpoint, no evaluation)');
-
-    const log = runGrid(config, cut);
-    assert.match(log, /\[1\/4\] simplecnn\/mnist\/ce\/seed0: done, skipped/);
-    if (!secondDone) assert.match(log, /\[2\/4\] simplecnn\/mnist\/ce\/seed1: resuming from its checkpoint/);
-    assert.equal(statSync(first).mtimeMs, firstTime, 'the finished run was not evaluated again');
-
-    assert.deepEqual(withoutTiming(join(cut, 'aggregate.json')), withoutTiming(join(whole, 'aggregate.json')));
-    assert.equal(readFileSync(join(cut, 'aggregate.md'), 'utf8'), readFileSync(join(whole, 'aggregate.md'), 'utf8'));
-    // The runs themselves agree too (the checkpoint path inside names the directory, so it is left out).
-    for (const r of RUNS) {
-      const read = (d: string): unknown => ({ ...JSON.parse(readFileSync(join(d, r, 'evaluation.json'), 'utf8')), checkpoint: null });
-      assert.deepEqual(read(cut), read(whole), r);
+/** `fn` run once, on first use (its value or its error); every test that needs its result shares that one run. */
+function once<T>(fn: () => T): () => T {
+  let v: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  return () => {
+    if (!v) {
+      try {
+        v = { ok: true, value: fn() };
+      } catch (error) {
+        v = { ok: false, error };
+      }
     }
+    if (!v.ok) throw v.error;
+    return v.value;
+  };
+}
 
-    // The aggregate has both settings over both seeds, and the Welch test of proto against ce.
-    const agg = JSON.parse(readFileSync(join(whole, 'aggregate.json'), 'utf8')) as {
-      rows: { setting: string; seeds: number[]; accuracy: { n: number }; vsBaseline: Record<string, { p: number } | null> | null }[];
-    };
-    assert.deepEqual(agg.rows.map((x) => x.setting), ['ce', 'proto']);
-    assert.ok(agg.rows.every((x) => x.seeds.join() === '0,1' && x.accuracy.n === 2));
-    assert.equal(agg.rows[0]!.vsBaseline, null);
-    const p = agg.rows[1]!.vsBaseline!.accuracy!.p;
-    assert.ok(p >= 0 && p <= 1);
+const LONG = { timeout: 600_000 };
 
-    // --max-runs 1 runs the grid one run per invocation (so other jobs can run between) and ends with the same aggregate.
-    const sliced = join(root, 'sliced');
-    let invocations = 0;
-    for (let out = runGrid(config, sliced, '--max-runs', '1'); ; out = runGrid(config, sliced, '--max-runs', '1')) {
-      invocations++;
-      assert.ok(invocations <= 4, 'a 4-run grid needs 4 invocations');
-      assert.ok((out.match(/: training/g) ?? []).length <= 1, out);
-      if (!/stopping after 1 run/.test(out)) break;
-    }
-    assert.equal(invocations, 4);
-    assert.deepEqual(withoutTiming(join(sliced, 'aggregate.json')), withoutTiming(join(whole, 'aggregate.json')));
+const ROOT = mkdtempSync(join(tmpdir(), 'batchcam-experiment-'));
+after(() => rmSync(ROOT, { recursive: true, force: true }));
+const config = once(() => {
+  const path = join(ROOT, 'grid.json');
+  writeFileSync(path, JSON.stringify(GRID));
+  return path;
+});
 
-    // A third invocation has nothing left to do.
-    const again = runGrid(config, cut);
-    assert.equal((again.match(/done, skipped/g) ?? []).length, 4);
+/** The grid run to the end in one invocation: the reference. */
+const whole = once(() => {
+  const dir = join(ROOT, 'whole');
+  runGrid(config(), dir);
+  return dir;
+});
 
-    // --reevaluate evaluates every finished run again from its checkpoint without training: the checkpoint and the
-    // training log stay untouched and, evaluation being deterministic, evaluation.json comes out the same.
-    const ckpt = join(cut, RUNS[3]!, 'checkpoint.safetensors');
-    const before = { ckpt: statSync(ckpt).mtimeMs, log: readFileSync(join(cut, RUNS[3]!, 'metrics.jsonl'), 'utf8'),
-      evaluation: readFileSync(join(cut, RUNS[3]!, 'evaluation.json'), 'utf8') };
-    const re = runGrid(config, cut, '--reevaluate');
-    assert.equal((re.match(/evaluating again/g) ?? []).length, 4, re);
-    assert.doesNotMatch(re, /training|resuming/);
-    assert.equal(statSync(ckpt).mtimeMs, before.ckpt);
-    assert.equal(readFileSync(join(cut, RUNS[3]!, 'metrics.jsonl'), 'utf8'), before.log);
-    assert.equal(readFileSync(join(cut, RUNS[3]!, 'evaluation.json'), 'utf8'), before.evaluation);
-    assert.deepEqual(withoutTiming(join(cut, 'aggregate.json')), withoutTiming(join(whole, 'aggregate.json')));
-  } finally {
-    rmSync(root, { recursive: true, force: true });
+/**
+ * The same grid SIGKILLed once the first run is evaluated and the second has written a checkpoint, then run again.
+ * What the tests check is read as each step ends (later steps rewrite some of these files).
+ */
+const cut = once(async () => {
+  const dir = join(ROOT, 'cut');
+  const first = join(dir, RUNS[0]!, 'evaluation.json');
+  await runAndKill(config(), dir, () => existsSync(first) && existsSync(join(dir, RUNS[1]!, 'checkpoint.safetensors')));
+  const killed = { firstEvaluated: existsSync(first), aggregate: existsSync(join(dir, 'aggregate.json')), firstTime: statSync(first).mtimeMs,
+    secondDone: existsSync(join(dir, RUNS[1]!, 'evaluation.json')) };
+  const log = runGrid(config(), dir);
+  const resumed = {
+    log, firstTime: statSync(first).mtimeMs, aggregate: withoutTiming(join(dir, 'aggregate.json')),
+    aggregateMd: readFileSync(join(dir, 'aggregate.md'), 'utf8'),
+    // The checkpoint path inside names the directory, so it is left out.
+    evaluations: RUNS.map((r) => ({ ...JSON.parse(readFileSync(join(dir, r, 'evaluation.json'), 'utf8')), checkpoint: null })),
+  };
+  return { dir, killed, resumed };
+});
+
+/** The killed-and-resumed grid run a third time: nothing left to do. */
+const third = once(async () => {
+  const { dir } = await cut();
+  return runGrid(config(), dir);
+});
+
+/** --reevaluate on the finished grid (after the third invocation), with the last run's files read before and after. */
+const reevaluated = once(async () => {
+  const { dir } = await cut();
+  await third();
+  const files = (): { ckpt: number; log: string; evaluation: string } => ({
+    ckpt: statSync(join(dir, RUNS[3]!, 'checkpoint.safetensors')).mtimeMs, log: readFileSync(join(dir, RUNS[3]!, 'metrics.jsonl'), 'utf8'),
+    evaluation: readFileSync(join(dir, RUNS[3]!, 'evaluation.json'), 'utf8'),
+  });
+  const before = files();
+  const out = runGrid(config(), dir, '--reevaluate');
+  return { out, before, after: files(), aggregate: withoutTiming(join(dir, 'aggregate.json')) };
+});
+
+/** The grid run with --max-runs 1 until it stops asking for more: the stdout of each invocation. */
+const sliced = once(() => {
+  const dir = join(ROOT, 'sliced');
+  const logs: string[] = [];
+  for (let out = runGrid(config(), dir, '--max-runs', '1'); ; out = runGrid(config(), dir, '--max-runs', '1')) {
+    logs.push(out);
+    assert.ok(logs.length <= 4, 'a 4-run grid needs 4 invocations');
+    if (!/stopping after 1 run/.test(out)) break;
   }
+  return { dir, logs };
+});
+
+test('the uninterrupted grid trains and evaluates all four runs', LONG, () => {
+  const dir = whole();
+  for (const r of RUNS) assert.ok(existsSync(join(dir, r, 'evaluation.json')), `${r} evaluated`);
+});
+
+test('a grid SIGKILLed inside its second run leaves the first run evaluated and no aggregate', LONG, async (t) => {
+  const { killed } = await cut();
+  assert.ok(killed.firstEvaluated);
+  assert.ok(!killed.aggregate);
+  t.diagnostic(killed.secondDone ? 'the kill landed after the second run finished' : 'the kill landed inside the second run (checkpoint, no evaluation)');
+});
+
+test('run again, the killed grid skips its finished run and resumes the interrupted one from its checkpoint', LONG, async () => {
+  const { killed, resumed } = await cut();
+  assert.match(resumed.log, /\[1\/4\] simplecnn\/mnist\/ce\/seed0: done, skipped/);
+  if (!killed.secondDone) assert.match(resumed.log, /\[2\/4\] simplecnn\/mnist\/ce\/seed1: resuming from its checkpoint/);
+});
+
+test('resuming the killed grid does not evaluate its finished run again (evaluation.json untouched)', LONG, async () => {
+  const { killed, resumed } = await cut();
+  assert.equal(resumed.firstTime, killed.firstTime, 'the finished run was not evaluated again');
+});
+
+test('the killed and resumed grid ends with the uninterrupted aggregate: aggregate.json (timing aside) and aggregate.md', LONG, async () => {
+  const { resumed } = await cut();
+  assert.deepEqual(resumed.aggregate, withoutTiming(join(whole(), 'aggregate.json')));
+  assert.equal(resumed.aggregateMd, readFileSync(join(whole(), 'aggregate.md'), 'utf8'));
+});
+
+test('every run of the killed and resumed grid has the uninterrupted run\'s evaluation.json (checkpoint path aside)', LONG, async () => {
+  const { resumed } = await cut();
+  RUNS.forEach((r, k) => {
+    assert.deepEqual(resumed.evaluations[k], { ...JSON.parse(readFileSync(join(whole(), r, 'evaluation.json'), 'utf8')), checkpoint: null }, r);
+  });
+});
+
+test('the aggregate has both settings over both seeds, and the Welch test of proto against ce', LONG, () => {
+  const agg = JSON.parse(readFileSync(join(whole(), 'aggregate.json'), 'utf8')) as {
+    rows: { setting: string; seeds: number[]; accuracy: { n: number }; vsBaseline: Record<string, { p: number } | null> | null }[];
+  };
+  assert.deepEqual(agg.rows.map((x) => x.setting), ['ce', 'proto']);
+  assert.ok(agg.rows.every((x) => x.seeds.join() === '0,1' && x.accuracy.n === 2));
+  assert.equal(agg.rows[0]!.vsBaseline, null);
+  const p = agg.rows[1]!.vsBaseline!.accuracy!.p;
+  assert.ok(p >= 0 && p <= 1);
+});
+
+test('--max-runs 1 runs the 4-run grid one run per invocation, in 4 invocations', LONG, () => {
+  // One run per invocation, so other jobs can run between.
+  const { logs } = sliced();
+  for (const out of logs) assert.ok((out.match(/: training/g) ?? []).length <= 1, out);
+  assert.equal(logs.length, 4);
+});
+
+test('the grid run with --max-runs 1 ends with the uninterrupted aggregate', LONG, () => {
+  const { dir } = sliced();
+  assert.deepEqual(withoutTiming(join(dir, 'aggregate.json')), withoutTiming(join(whole(), 'aggregate.json')));
+});
+
+test('a finished grid run again skips all four runs', LONG, async () => {
+  const again = await third();
+  assert.equal((again.match(/done, skipped/g) ?? []).length, 4);
+});
+
+test('--reevaluate evaluates every finished run again from its checkpoint, without training', LONG, async () => {
+  const { out } = await reevaluated();
+  assert.equal((out.match(/evaluating again/g) ?? []).length, 4, out);
+  assert.doesNotMatch(out, /training|resuming/);
+});
+
+test('--reevaluate leaves the checkpoint and the training log untouched', LONG, async () => {
+  const { before, after: now } = await reevaluated();
+  assert.equal(now.ckpt, before.ckpt);
+  assert.equal(now.log, before.log);
+});
+
+test('--reevaluate reproduces evaluation.json and the aggregate (evaluation is deterministic)', LONG, async () => {
+  const { before, after: now, aggregate } = await reevaluated();
+  assert.equal(now.evaluation, before.evaluation);
+  assert.deepEqual(aggregate, withoutTiming(join(whole(), 'aggregate.json')));
 });

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -132,8 +132,20 @@ test('a second Ctrl-C stops at once, even inside a long synchronous step', async
   assert.equal(r.signal, 'SIGINT', `killed by the second SIGINT (code ${r.code}, signal ${r.signal})`);
 });
 
-test('experiment: SIGTERM during a run checkpoints it and exits 130 naming the experiment command; running it again finishes', { timeout: 300_000 }, async () => {
-  const root = mkdtempSync(join(tmpdir(), 'batchcam-exp-sigterm-'));
+/** `fn` run once, on first use; every test that needs its result shares that one run. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+/**
+ * One simplecnn run of 10 steps (checkpoint every 2) on 320 MNIST images, evaluated on 100: run whole, and SIGTERMed
+ * once its first checkpoint exists, then run again with the same command.
+ */
+const EXP_ROOT = mkdtempSync(join(tmpdir(), 'batchcam-exp-sigterm-'));
+after(() => rmSync(EXP_ROOT, { recursive: true, force: true }));
+const experiment = once(async () => {
+  const root = EXP_ROOT;
   const grid = join(root, 'grid.json');
   writeFileSync(grid, JSON.stringify({
     name: 'tiny', base: { epochs: 1, trainLimit: 320, testLimit: 100, batchSize: 32, threads: 1, checkpointEvery: 2 },
@@ -141,17 +153,62 @@ test('experiment: SIGTERM during a run checkpoints it and exits 130 naming the e
   }));
   const out = join(root, 'out');
   const runDir = join(out, 'simplecnn', 'mnist', 'ce', 'seed0');
-  const r = await runCli(['experiment', '--config', grid, '--out', out, '--quiet'],
+  const stopped = await runCli(['experiment', '--config', grid, '--out', out, '--quiet'],
     { ready: () => existsSync(join(runDir, 'checkpoint.safetensors')), sig: 'SIGTERM' });
-  assert.equal(r.code, EXIT_CODES.interrupted, r.err);
-  assert.ok(r.err.includes(`resume with: batchcam experiment --config ${grid} --out ${out}`), r.err);
   const ck = readCheckpoint(join(runDir, 'checkpoint.safetensors'));
   for (const t of ck.tensors.values()) t.dispose();
-  assert.ok(ck.position.step >= 2 && ck.position.step < 10, `checkpoint at step ${ck.position.step}`);
-  assert.ok(!existsSync(join(runDir, 'evaluation.json')));
+  const evaluatedBeforeResume = existsSync(join(runDir, 'evaluation.json'));
   const again = await runCli(['experiment', '--config', grid, '--out', out, '--quiet']);
-  assert.equal(again.code, 0, again.err);
-  assert.match(again.out, /resuming from its checkpoint/);
-  assert.ok(existsSync(join(out, 'aggregate.json')));
-  rmSync(root, { recursive: true, force: true });
+  const whole = join(root, 'whole');
+  const uninterrupted = await runCli(['experiment', '--config', grid, '--out', whole, '--quiet']);
+  return { grid, out, runDir, stopped, stoppedAt: ck.position.step, evaluatedBeforeResume, again, whole, uninterrupted,
+    wholeRunDir: join(whole, 'simplecnn', 'mnist', 'ce', 'seed0') };
+});
+
+/** aggregate.json without its timing section (wall-clock times and the creation date). */
+function aggregateOf(dir: string): unknown {
+  const a = JSON.parse(readFileSync(join(dir, 'aggregate.json'), 'utf8')) as Record<string, unknown>;
+  assert.ok(a.timing, 'aggregate.json has a timing section');
+  delete a.timing;
+  return a;
+}
+
+const LONG = { timeout: 300_000 };
+
+test('experiment: SIGTERM during a run checkpoints it mid-run, before evaluation, and exits 130 naming the experiment command', LONG, async () => {
+  const e = await experiment();
+  assert.equal(e.stopped.code, EXIT_CODES.interrupted, e.stopped.err);
+  assert.ok(e.stopped.err.includes(`resume with: batchcam experiment --config ${e.grid} --out ${e.out}`), e.stopped.err);
+  assert.ok(e.stoppedAt >= 2 && e.stoppedAt < 10, `checkpoint at step ${e.stoppedAt}`);
+  assert.ok(!e.evaluatedBeforeResume, 'no evaluation.json before the run is resumed');
+});
+
+test('experiment: running the interrupted experiment again resumes its run from the checkpoint and finishes', LONG, async () => {
+  const e = await experiment();
+  assert.equal(e.again.code, 0, e.again.err);
+  assert.match(e.again.out, /resuming from its checkpoint/);
+});
+
+test('experiment: the resumed experiment ends with the uninterrupted one\'s aggregate, every number (timing aside), aggregate.md byte for byte', LONG, async () => {
+  const e = await experiment();
+  assert.equal(e.again.code, 0, e.again.err);
+  assert.equal(e.uninterrupted.code, 0, e.uninterrupted.err);
+  assert.deepEqual(aggregateOf(e.out), aggregateOf(e.whole));
+  assert.equal(readFileSync(join(e.out, 'aggregate.md'), 'utf8'), readFileSync(join(e.whole, 'aggregate.md'), 'utf8'));
+});
+
+test('experiment: the resumed run\'s evaluation.json equals the uninterrupted run\'s (the checkpoint path inside aside)', LONG, async () => {
+  const e = await experiment();
+  assert.equal(e.again.code, 0, e.again.err);
+  assert.equal(e.uninterrupted.code, 0, e.uninterrupted.err);
+  const read = (d: string): unknown => ({ ...JSON.parse(readFileSync(join(d, 'evaluation.json'), 'utf8')), checkpoint: null });
+  assert.deepEqual(read(e.runDir), read(e.wholeRunDir));
+});
+
+test('experiment: the resumed run\'s model.safetensors and epoch log are bit-identical to the uninterrupted run\'s', LONG, async () => {
+  const e = await experiment();
+  assert.equal(e.again.code, 0, e.again.err);
+  assert.equal(e.uninterrupted.code, 0, e.uninterrupted.err);
+  assert.deepEqual(readFileSync(join(e.runDir, 'model.safetensors')), readFileSync(join(e.wholeRunDir, 'model.safetensors')));
+  assert.deepEqual(records(e.runDir, 'metrics.jsonl'), records(e.wholeRunDir, 'metrics.jsonl'));
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { EXIT_CODES } from '../../src/errors.js';
 import { cliPath } from '../helpers/cli.js';
+import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { OptionError, resolveConfig } from '../../src/train/options.js';
 import { tempDir } from '../data/fixtures.js';
 import { realImages, writeGreyPngs } from '../data/user-data.js';
@@ -79,13 +80,25 @@ test('a streamed run meeting a truncated image mid-epoch stops with one line nam
   }
 });
 
-test('SIGINT during a streamed run: the step finishes, exit 130 with the resume command, the workers end with the process', async () => {
+/** `fn` run once, on first use; every test that needs its result shares that one run. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+/** A streamed run of 20 images for 4 epochs (20 steps, checkpoint every 2, a step-log line every 5). */
+const streamed = once(async () => {
   const root = await folder(() => undefined);
+  return (out: string): string[] => [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', 'on', '--batch-size', '4', '--epochs', '4',
+    '--checkpoint-every', '2', '--log-every', '5', '--out', out, '--quiet'];
+});
+
+/** The streamed run, sent SIGINT once its first checkpoint exists, then resumed with the printed command. */
+const interrupted = once(async () => {
+  const args = await streamed();
   const out = join(tempDir(), 'run');
-  const args = [cliPath(), 'train', '--dataset', `folder:${root}`, '--stream', 'on', '--batch-size', '4', '--epochs', '40',
-    '--checkpoint-every', '2', '--log-every', '0', '--out', out, '--quiet'];
   const ended = await new Promise<{ code: number | null; err: string }>((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args(out), { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     const poll = setInterval(() => {
@@ -97,12 +110,55 @@ test('SIGINT during a streamed run: the step finishes, exit 130 with the resume 
     // A worker left running would keep the process alive: then this test times out.
     child.on('exit', (code) => { clearInterval(poll); setTimeout(() => resolve({ code, err }), 50); });
   });
+  const unfinished = !existsSync(join(out, 'model.safetensors'));
+  const resumed = spawnSync(process.execPath, [cliPath(), 'train', '--out', out, '--resume', '--quiet'], { encoding: 'utf8', timeout: 300_000 });
+  return { out, ended, unfinished, resumed };
+});
+
+/** The same config run to the end without a signal. */
+const uninterrupted = once(async () => {
+  const args = await streamed();
+  const out = join(tempDir(), 'whole');
+  const r = spawnSync(process.execPath, args(out), { encoding: 'utf8', timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return out;
+});
+
+/** steps.jsonl / metrics.jsonl without the wall-clock fields. */
+function records(dir: string, file: string): unknown[] {
+  return readFileSync(join(dir, file), 'utf8').trim().split('\n').map((l) => {
+    const { seconds: _s, imagesPerSecond: _i, ...rest } = JSON.parse(l) as Record<string, unknown>;
+    return rest;
+  });
+}
+
+test('SIGINT during a streamed run: exit 130 naming the resume command, the run unfinished, the decode workers ending with the process', async () => {
+  const { ended, unfinished } = await interrupted();
   assert.equal(ended.code, EXIT_CODES.interrupted, ended.err);
   assert.match(ended.err, /batchcam train --out .* --resume/);
-  const r = spawnSync(process.execPath, [cliPath(), 'train', '--out', out, '--resume', '--quiet'], { encoding: 'utf8', timeout: 300_000 });
-  assert.equal(r.signal, null);
-  assert.equal(r.status, 0, r.stderr);
-  assert.ok(existsSync(join(out, 'model.safetensors')), 'the resumed run finished');
+  assert.ok(unfinished, 'no model.safetensors: the run stopped mid-way');
+});
+
+test('a streamed run interrupted by SIGINT and resumed ends with weights and checkpoint bit-identical to the uninterrupted run', async () => {
+  const { out, resumed } = await interrupted();
+  assert.equal(resumed.signal, null);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const whole = await uninterrupted();
+  assert.deepEqual(readFileSync(join(out, 'model.safetensors')), readFileSync(join(whole, 'model.safetensors')), 'model.safetensors byte for byte');
+  const a = loadSafetensors(join(whole, 'checkpoint.safetensors')).tensors;
+  const b = loadSafetensors(join(out, 'checkpoint.safetensors')).tensors;
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const [k, t] of a) assert.ok(Buffer.from(t.data().buffer).equals(Buffer.from(b.get(k)!.data().buffer)), `checkpoint: ${k} differs`);
+  for (const t of [...a.values(), ...b.values()]) t.dispose();
+});
+
+test('a streamed run interrupted by SIGINT and resumed logs the uninterrupted run\'s losses: steps.jsonl and metrics.jsonl, timings aside', async () => {
+  const { out, resumed } = await interrupted();
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const whole = await uninterrupted();
+  assert.equal(records(whole, 'steps.jsonl').length, 4);
+  assert.deepEqual(records(out, 'steps.jsonl'), records(whole, 'steps.jsonl'));
+  assert.deepEqual(records(out, 'metrics.jsonl'), records(whole, 'metrics.jsonl'));
 });
 
 test('--stream on is refused where nothing can stream: built-in and idx: sets, image prototypes', () => {

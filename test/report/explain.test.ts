@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
@@ -184,7 +184,9 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
     assert.equal(existsSync(out), false);
   });
 
-  it('CLI: explains several PNG files with model.safetensors and groups grids by prediction', async () => {
+  /** Two PNG files (a bar, and the same bar at twice the size) explained by the CLI from model.safetensors. */
+  let twoFiles: Promise<{ out: string; r: SpawnSyncReturns<string> }> | undefined;
+  const explainTwoFiles = (): Promise<{ out: string; r: SpawnSyncReturns<string> }> => (twoFiles ??= (async () => {
     const dir = tempDir();
     const a = join(dir, 'a.png');
     const b = join(dir, 'b.png');
@@ -194,6 +196,11 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
     writeFileSync(b, await encodePng(upscale(bar, 2)));
     const out = join(dir, 'out');
     const r = spawnSync(process.execPath, [CLI, 'explain', '--checkpoint', join(run, 'model.safetensors'), '--image', a, b, '--out', out], { encoding: 'utf8' });
+    return { out, r };
+  })());
+
+  it('CLI: explains several PNG files with model.safetensors and groups grids by prediction', async () => {
+    const { out, r } = await explainTwoFiles();
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(readFileSync(join(out, 'explanations.json'), 'utf8'));
     assert.deepEqual(s.items.map((i: { file: string }) => i.file), ['a.png', 'b.png']);
@@ -201,5 +208,13 @@ describe('batchcam explain', { timeout: 300_000 }, () => {
     assert.equal(s.grids.length, 1);
     assert.equal(s.grids[0].class, s.items[0].pred);
     assert.match(r.stdout, /explanations written to/);
+  });
+
+  it('CLI: several PNG files write exactly a strip per file, the grid of their predicted class and explanations.json', async () => {
+    const { out, r } = await explainTwoFiles();
+    assert.equal(r.status, 0, r.stderr);
+    const pred = JSON.parse(readFileSync(join(out, 'explanations.json'), 'utf8')).items[0].pred;
+    // MNIST's class names are its digits, so the grid's name carries no class name.
+    assert.deepEqual(readdirSync(out).sort(), ['a.png', 'b.png', 'explanations.json', `grid-images-class-${pred}.png`]);
   });
 });
