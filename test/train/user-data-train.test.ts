@@ -174,7 +174,7 @@ const imageOracle = once(async () => {
   const ref = torch.scope(() => {
     const xt = torch.fromArray(x, [n, 3, 32, 32]);
     const logits = torch.noGrad(() => model.forward(xt)).toFloat32();
-    const { cams } = gradCamLoop(model, xt, null, { target: 'pred', layer: config.camLayer ?? model.defaultTargetLayer, norm: config.camNorm });
+    const { cams } = gradCamLoop(model, xt, null, { target: 'pred', layer: config.camLayer ?? model.defaultCamLayer, norm: config.camNorm });
     return { logits, cams: cams.toFloat32() };
   });
   model.dispose();
