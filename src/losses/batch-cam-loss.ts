@@ -1,6 +1,7 @@
 import { scope, type BatchShards, type Tensor } from '../torch/index.js';
+import type { Distance } from './distance.js';
 import { classMeanMaps } from './class-means.js';
-import { distance, type Distance } from './distance.js';
+import { mapDistance, type MapDistance } from './map-comparer.js';
 import { meanOverEligible, type MapTargets } from './map-targets.js';
 
 /** Whether the batch class means are constants (`detached`, default) or part of the graph (`attached`). */
@@ -31,17 +32,18 @@ export interface BatchCamLossOptions {
  * mean over samples whose class has ≥ 2 members in the batch of d(cam_i, M_{y_i}). With no such sample it is a zero
  * still connected to `cams`. Vectorised, with no host sync: through the B×B same-class matrix S (S_ij = [y_i = y_j]),
  * M_{y_i} = (S·cams)_i / Σ_j S_ij, or through a one-hot matmul when `numClasses` is given. `cams` B×H×W, `labels`
- * int64 B.
+ * int64 B; d is a distance kind, or a `MapComparer` of these CAMs with its kind (`comparer.by(kind)`), which shares
+ * the CAMs' SSIM statistics with the step's other losses.
  */
-export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: BatchCamLossOptions = {}): Tensor {
+export function batchCamLoss(cams: Tensor, labels: Tensor, d: Distance | MapDistance, o: BatchCamLossOptions = {}): Tensor {
   return scope(() => {
     const { target, eligible } = batchCamTargets(cams, labels, o);
-    return meanOverEligible(distance(cams, target, kind), eligible, o.shards);
+    return meanOverEligible(mapDistance(cams, target, d), eligible, o.shards);
   });
 }
 
 /** Each sample's batch class mean M_{y_i} and whether its class has ≥ 2 members: what L_batch compares (same options). */
-export function batchCamTargets(cams: Tensor, labels: Tensor, o: BatchCamLossOptions = {}): MapTargets {
+function batchCamTargets(cams: Tensor, labels: Tensor, o: BatchCamLossOptions): MapTargets {
   const target = o.target ?? 'detached';
   if (cams.ndim !== 3) throw new RangeError(`batchCamLoss: expected B×H×W CAMs, got [${cams.shape}]`);
   const [b, h, w] = cams.shape as [number, number, number];
