@@ -1,12 +1,9 @@
-import { noGrad, oneHot, scope, type Tensor } from '../torch/index.js';
+import { noGrad, scope, type Tensor } from '../torch/index.js';
+import { classMapSums, classMeansFromSums, type ClassMapSums } from '../losses/class-means.js';
+import { scaleByMax as scaleMapsByMax } from '../losses/scale-by-max.js';
 
-/** Per-class sums of maps and how many maps each class has. */
-export interface ClassSums {
-  /** C×H×W float64 sums of the maps of each class. */
-  sums: Tensor;
-  /** C float64 counts. */
-  counts: Tensor;
-}
+/** Per-class sums of maps (C×H×W float64) and how many maps each class has (C float64). */
+export type ClassSums = ClassMapSums;
 
 /**
  * Σ of the N×H×W `maps` (any real dtype) per class of the int64 `labels`, in one one-hot matmul, float64 so that
@@ -14,17 +11,12 @@ export interface ClassSums {
  */
 export function classSums(maps: Tensor, labels: Tensor, numClasses: number): ClassSums {
   checkMaps(maps, labels, 'classSums');
-  const [n, h, w] = maps.shape as [number, number, number];
-  return noGrad(() => scope(() => {
-    const hot = oneHot(labels, numClasses).to('float64'); // N×C
-    const flat = maps.reshape([n, h * w]).to('float64');
-    return { sums: hot.transpose(0, 1).matmul(flat).reshape([numClasses, h, w]), counts: hot.sum(0) };
-  }));
+  return noGrad(() => classMapSums(maps, labels, numClasses, { dtype: 'float64' }));
 }
 
 /** Class means from sums: C×H×W float32, zero for classes without maps (check `counts`). */
-export function meansFromSums({ sums, counts }: ClassSums): Tensor {
-  return noGrad(() => scope(() => sums.div(counts.clamp(1).reshape([-1, 1, 1])).to('float32')));
+export function meansFromSums(s: ClassSums): Tensor {
+  return noGrad(() => scope(() => classMeansFromSums(s).to('float32')));
 }
 
 /** The mean map of each class (C×H×W float32; zero for absent classes) and the class counts (C float64). */
@@ -40,7 +32,7 @@ export function classMeans(maps: Tensor, labels: Tensor, numClasses: number): { 
  * docs/method.md §3 and §7. An all-zero mean stays zero rather than 0/0.
  */
 export function scaleByMax(means: Tensor): Tensor {
-  return noGrad(() => scope(() => means.div(means.amax([1, 2], true).clamp(1e-12))));
+  return noGrad(() => scaleMapsByMax(means));
 }
 
 /** Throws unless `maps` is N×H×W and `labels` an int64 N-vector. */

@@ -1,4 +1,5 @@
-import { noGrad, oneHot, scope, type Tensor } from '../torch/index.js';
+import { noGrad, scope, type Tensor } from '../torch/index.js';
+import { classMapSums } from '../losses/class-means.js';
 
 /** A per-sample metric reduced per class and over all samples. */
 export interface ClassSummary {
@@ -15,10 +16,10 @@ export function summarizeByClass(perSample: Tensor, labels: Tensor, numClasses: 
   }
   if (perSample.shape[0] === 0) throw new RangeError('summarizeByClass: no samples');
   return noGrad(() => scope(() => {
-    const hot = oneHot(labels, numClasses).to('float64'); // N×C
     const v = perSample.to('float64');
-    const sums = v.unsqueeze(0).matmul(hot).squeeze(0).toArray();
-    const counts = hot.sum(0).toArray();
+    const c = classMapSums(v, labels, numClasses);
+    const sums = c.sums.toArray();
+    const counts = c.counts.toArray();
     return {
       perClass: sums.map((s, c) => (counts[c]! > 0 ? s / counts[c]! : null)),
       mean: v.mean().item(),

@@ -1,5 +1,7 @@
-import { oneHot, scope, type BatchShards, type Tensor } from '../torch/index.js';
-import { distance, type Distance } from './distance.js';
+import { scope, type BatchShards, type Tensor } from '../torch/index.js';
+import type { Distance } from './distance.js';
+import { classMeanMaps } from './class-means.js';
+import { mapDistance, type MapDistance } from './map-comparer.js';
 import { meanOverEligible, type MapTargets } from './map-targets.js';
 
 /** Whether the batch class means are constants (`detached`, default) or part of the graph (`attached`). */
@@ -26,56 +28,36 @@ export interface BatchCamLossOptions {
 }
 
 /**
- * Each class's mean map in the batch and its member count, in one one-hot matmul: `maps` B×… (any trailing shape,
- * kept), `labels` int64 B → means C×… (zero for an absent class) and counts C. Differentiable in `maps`; detach them
- * first for a constant target.
- */
-export function classMeanMaps(maps: Tensor, labels: Tensor, numClasses: number): { means: Tensor; counts: Tensor } {
-  return scope(() => {
-    const b = maps.shape[0]!;
-    const hot = oneHot(labels.to(maps.device), numClasses).to(maps.dtype); // B×C
-    const counts = hot.sum(0); // C
-    const means = hot.transpose(0, 1).matmul(maps.reshape([b, -1])).div(counts.clamp(1).unsqueeze(1)); // C×(…)
-    return { means: means.reshape([numClasses, ...maps.shape.slice(1)]), counts };
-  });
-}
-
-/**
  * L_batch (docs/method.md §4): M_c = mean of the batch's CAMs of class c (each sample's own CAM included); the loss is the
  * mean over samples whose class has ≥ 2 members in the batch of d(cam_i, M_{y_i}). With no such sample it is a zero
  * still connected to `cams`. Vectorised, with no host sync: through the B×B same-class matrix S (S_ij = [y_i = y_j]),
  * M_{y_i} = (S·cams)_i / Σ_j S_ij, or through a one-hot matmul when `numClasses` is given. `cams` B×H×W, `labels`
- * int64 B.
+ * int64 B; d is a distance kind, or a `MapComparer` of these CAMs with its kind (`comparer.by(kind)`), which shares
+ * the CAMs' SSIM statistics with the step's other losses.
  */
-export function batchCamLoss(cams: Tensor, labels: Tensor, kind: Distance, o: BatchCamLossOptions = {}): Tensor {
+export function batchCamLoss(cams: Tensor, labels: Tensor, d: Distance | MapDistance, o: BatchCamLossOptions = {}): Tensor {
   return scope(() => {
     const { target, eligible } = batchCamTargets(cams, labels, o);
-    return meanOverEligible(distance(cams, target, kind), eligible, o.shards);
+    return meanOverEligible(mapDistance(cams, target, d), eligible, o.shards);
   });
 }
 
 /** Each sample's batch class mean M_{y_i} and whether its class has ≥ 2 members: what L_batch compares (same options). */
-export function batchCamTargets(cams: Tensor, labels: Tensor, o: BatchCamLossOptions = {}): MapTargets {
+function batchCamTargets(cams: Tensor, labels: Tensor, o: BatchCamLossOptions): MapTargets {
   const target = o.target ?? 'detached';
   if (cams.ndim !== 3) throw new RangeError(`batchCamLoss: expected B×H×W CAMs, got [${cams.shape}]`);
   const [b, h, w] = cams.shape as [number, number, number];
   if (labels.ndim !== 1 || labels.shape[0] !== b) {
     throw new RangeError(`batchCamLoss: expected labels of shape [${b}], got [${labels.shape}]`);
   }
+  if (o.shards && o.numClasses === undefined) throw new RangeError('batchCamLoss: a sharded batch needs numClasses');
   return scope(() => {
     const y = labels.to(cams.device);
     const src = (target === 'detached' ? cams.detach() : cams).reshape([b, h * w]);
     let means: Tensor;
     let counts: Tensor; // B: members of each sample's class, ≥ 1 (itself)
-    if (o.shards) {
-      if (o.numClasses === undefined) throw new RangeError('batchCamLoss: a sharded batch needs numClasses');
-      const hot = oneHot(y, o.numClasses).to(cams.dtype); // B×C
-      const classCounts = o.shards.sum(hot.sum(0)); // C, whole batch
-      const classMeans = o.shards.sum(hot.transpose(0, 1).matmul(src)).div(classCounts.clamp(1).unsqueeze(1)); // C×HW
-      means = classMeans.indexSelect(0, y);
-      counts = classCounts.indexSelect(0, y);
-    } else if (o.numClasses !== undefined) {
-      const m = classMeanMaps(src, y, o.numClasses);
+    if (o.numClasses !== undefined) {
+      const m = classMeanMaps(src, y, o.numClasses, { ...(o.shards && { shards: o.shards }) }); // C×HW, whole batch
       means = m.means.indexSelect(0, y);
       counts = m.counts.indexSelect(0, y);
     } else {

@@ -1,5 +1,5 @@
 import { crossEntropy, scope, where, type Tensor } from '../torch/index.js';
-import { classMeanMaps } from './batch-cam-loss.js';
+import { classMeanMaps } from './class-means.js';
 
 /** Smallest norm a flattened map is divided by (F.normalize's eps): an empty map stays the zero vector. */
 const NORM_EPS = 1e-12;

@@ -1,6 +1,8 @@
-import { keep, logicalOr, noGrad, oneHot, scope, stack, tensor, where, zeros, type Tensor } from '../torch/index.js';
+import { keep, logicalOr, noGrad, scope, stack, tensor, where, zeros, type Tensor } from '../torch/index.js';
 import { StateDictError } from '../nn/module.js';
 import type { BatchShards } from '../torch/index.js';
+import { classMeanMaps } from './class-means.js';
+import { scaleByMax } from './scale-by-max.js';
 
 /**
  * Where prototypes come from (docs/method.md §3): an EMA of detached CAMs, the class-mean training image, or the
@@ -118,13 +120,8 @@ export class PrototypeBank {
     noGrad(() => scope(() => {
       const x = images.reshape([n, h * w]).to('float32').to(this.device);
       const y = labels.to(this.device);
-      const hot = oneHot(y, c).to('float32'); // N×C
-      const counts = hot.sum(0); // C
-      const centre = this.source === 'image-median'
-        ? classMedians(x, y, c)
-        : hot.transpose(0, 1).matmul(x).div(counts.clamp(1).unsqueeze(1)); // C×HW
-      // An all-zero centre image stays zero instead of 0/0.
-      const scaled = centre.div(centre.amax(1, true).clamp(1e-12));
+      const { means, counts } = classMeanMaps(x, y, c); // C×HW, C
+      const scaled = scaleByMax(this.source === 'image-median' ? classMedians(x, y, c) : means);
       const present = counts.gt(0);
       const p = this.#protos.view([c, h * w]);
       p.copy_(where(present.unsqueeze(1), scaled, p));
@@ -193,11 +190,9 @@ export class PrototypeBank {
     const dev = this.device;
     noGrad(() => scope(() => {
       const x = cams.detach().reshape([b, hw]).to('float32');
-      let w = oneHot(labels.to(dev), this.numClasses).to('float32'); // B×C sample-to-class weights
-      if (this.correctOnly && correct) w = w.mul(correct.to(dev).to('float32').unsqueeze(1));
-      const counts = shards ? shards.sum(w.sum(0)) : w.sum(0); // C
-      const sums = w.transpose(0, 1).matmul(x); // C×HW
-      const mean = (shards ? shards.sum(sums) : sums).div(counts.clamp(1).unsqueeze(1));
+      const { means: mean, counts } = classMeanMaps(x, labels.to(dev), this.numClasses, {
+        ...(this.correctOnly && correct && { weights: correct }), ...(shards && { shards }),
+      }); // C×HW, C
       const present = counts.gt(0).unsqueeze(1); // C×1
       const init = this.#init.ne(0).unsqueeze(1);
       const p = this.#protos.view([this.numClasses, hw]);

@@ -85,6 +85,26 @@ export function ssimMap(a: Tensor, b: Tensor, o: SsimOptions = {}): Tensor {
  * and the μb, E[b²] of a target that requires grad). The same numbers as K separate calls.
  */
 export function ssimMaps(a: Tensor, bs: readonly Tensor[], o: SsimOptions = {}): Tensor[] {
+  return ssimMapsSharing(a, bs, o).maps;
+}
+
+/**
+ * The filtered statistics of the compared maps a alone — μa, E[a²] and μa² in the dtype a is compared in, inside
+ * autograd — which every SSIM of a against a target shares.
+ */
+export interface SsimOwnStatistics {
+  mx: Tensor;
+  mxx: Tensor;
+  mx2: Tensor;
+}
+
+/**
+ * `ssimMaps(a, bs, o)`, also returning a's own filtered statistics; given `own` (returned by an earlier call on the
+ * same a, settings and compute dtype: see `promotedDtype`), it reuses them and filters only what involves the
+ * targets. Without `own` the same operations as `ssimMaps`; with it the same values.
+ */
+export function ssimMapsSharing(a: Tensor, bs: readonly Tensor[], o: SsimOptions = {},
+  own?: SsimOwnStatistics): { maps: Tensor[]; own: SsimOwnStatistics } {
   for (const b of bs) checkPair(a, b, 'ssim');
   const sigma = o.sigma ?? 1.5;
   const truncate = o.truncate ?? 3.5;
@@ -105,14 +125,20 @@ export function ssimMaps(a: Tensor, bs: readonly Tensor[], o: SsimOptions = {}):
       return stats.map((_, i) => f.select(1, i));
     };
     const constant = ys.map((y) => !y.requiresGrad);
-    const graded = filter([x, x.mul(x), ...ys.map((y) => x.mul(y)), ...ys.filter((_, i) => !constant[i]).flatMap((y) => [y, y.mul(y)])]);
+    const first = own ? 0 : 2; // where the targets' graded statistics start
+    const graded = filter([...(own ? [] : [x, x.mul(x)]), ...ys.map((y) => x.mul(y)),
+      ...ys.filter((_, i) => !constant[i]).flatMap((y) => [y, y.mul(y)])]);
     const fixed = noGrad(() => filter(ys.filter((_, i) => constant[i]).flatMap((y) => [y, y.mul(y)])));
-    const [mx, mxx] = graded as [Tensor, Tensor];
-    const mx2 = mx.mul(mx);
-    let g = 2 + ys.length;
+    let stats = own;
+    if (!stats) {
+      const [mx, mxx] = graded as [Tensor, Tensor];
+      stats = { mx, mxx, mx2: mx.mul(mx) };
+    }
+    const { mx, mxx, mx2 } = stats;
+    let g = first + ys.length;
     let f = 0;
-    return ys.map((_, i) => {
-      const mxy = graded[2 + i]!;
+    const maps = ys.map((_, i) => {
+      const mxy = graded[first + i]!;
       const [my, myy] = constant[i] ? [fixed[f++]!, fixed[f++]!] : [graded[g++]!, graded[g++]!];
       const mxmy = mx.mul(my);
       const my2 = my.mul(my);
@@ -120,6 +146,7 @@ export function ssimMaps(a: Tensor, bs: readonly Tensor[], o: SsimOptions = {}):
       const den = mx2.add(my2).add(c1).mul(mxx.sub(mx2).add(myy.sub(my2)).add(c2));
       return num.div(den);
     });
+    return { maps, own: stats };
   });
 }
 
@@ -128,8 +155,13 @@ export function ssim(a: Tensor, b: Tensor, o: SsimOptions = {}): Tensor {
   return scope(() => ssimMap(a, b, o).mean([1, 2]));
 }
 
+/** The floating dtype maps are compared in: float64 if any operand is, else float32 (`promote`). */
+export function promotedDtype(...ts: readonly Tensor[]): DType {
+  return ts.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+}
+
 /** All operands in one floating dtype (float64 if any is, else float32), so mixed CAM/prototype dtypes work. */
 export function promote<T extends Tensor[]>(...ts: T): { [K in keyof T]: Tensor } {
-  const d: DType = ts.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+  const d = promotedDtype(...ts);
   return ts.map((t) => (t.dtype === d ? t : t.to(d))) as { [K in keyof T]: Tensor };
 }

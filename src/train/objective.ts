@@ -1,10 +1,9 @@
 import { crossEntropy, full, noGrad, shareOfMean, type BatchShards, type Tensor } from '../torch/index.js';
 import { batchCam } from '../cam/batch-cam.js';
 import type { Classifier } from '../models/classifier.js';
-import { batchCamTargets } from '../losses/batch-cam-loss.js';
-import { distances, type Distance } from '../losses/distance.js';
-import { meanOverEligible } from '../losses/map-targets.js';
-import { prototypeTargets } from '../losses/prototype-loss.js';
+import { batchCamLoss } from '../losses/batch-cam-loss.js';
+import { MapComparer } from '../losses/map-comparer.js';
+import { prototypeLoss } from '../losses/prototype-loss.js';
 import type { PrototypeBank } from '../losses/prototype-bank.js';
 import { batchClassMeans, classContrastLoss } from '../losses/class-contrast-loss.js';
 import { backgroundLoss } from '../losses/background-loss.js';
@@ -96,24 +95,23 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     loss = loss.add(t, lambda);
     return t;
   };
-  // L_proto and L_batch: means over eligible samples of d(cam_i, target_i). Their targets first, then the distances
-  // (with one distance for both, one call: a single SSIM filtering pass for the two targets).
+  // L_proto and L_batch compare the same CAMs: one comparer lets them share the CAMs' SSIM statistics.
   // The Batch-CAM Loss's class means span the whole batch in a data-parallel run, unless --batch-cam-scope rank: then
   // each process takes its own shard's loss, divided by the number of shards.
+  const maps = new MapComparer(cams);
   const batchShards = cfg.batchCamScope === 'rank' ? undefined : shards;
-  const protoTargets = bank && cfg.lambdaProto > 0 ? prototypeTargets(cams, y, bank) : null;
-  const batchTargets = cfg.lambdaBatch > 0
-    ? batchCamTargets(cams, y, { target: cfg.batchTarget, ...(batchShards && { numClasses: model.numClasses, shards: batchShards }) })
-    : null;
-  const [protoD, batchD] = mapDistances(cams, [
-    protoTargets && { target: protoTargets.target, kind: cfg.protoDistance ?? cfg.distance },
-    batchTargets && { target: batchTargets.target, kind: cfg.batchDistance ?? cfg.distance },
-  ]);
-  const proto = protoTargets && term(cfg.lambdaProto, () => meanOverEligible(protoD!, protoTargets.eligible, shards));
-  const batch = batchTargets && term(cfg.lambdaBatch, () => {
-    const l = meanOverEligible(batchD!, batchTargets.eligible, batchShards);
-    return shards && !batchShards ? l.div(shards.count) : l;
-  });
+  let proto: Tensor | null;
+  let batch: Tensor | null;
+  try {
+    proto = bank && term(cfg.lambdaProto, () => prototypeLoss(cams, y, bank, maps.by(cfg.protoDistance ?? cfg.distance), shards));
+    batch = term(cfg.lambdaBatch, () => {
+      const l = batchCamLoss(cams, y, maps.by(cfg.batchDistance ?? cfg.distance),
+        { target: cfg.batchTarget, ...(batchShards && { numClasses: model.numClasses, shards: batchShards }) });
+      return shards && !batchShards ? l.div(shards.count) : l;
+    });
+  } finally {
+    maps.dispose();
+  }
   const protoContrast = bank
     ? term(cfg.lambdaProtoContrast, () => classContrastLoss(cams, y, bank.prototypes, bank.initialized, cfg.contrastTemperature))
     : null;
@@ -128,17 +126,4 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     { threshold: cfg.miningThreshold, scale: cfg.miningScale, mask: cfg.miningMask }));
   if (bank && bank.source === 'cam') bank.update(cams, y, correct, shards);
   return { loss, ce, proto, batch, protoContrast, batchContrast, background, mining, correct };
-}
-
-/**
- * d(cams, target_k) for each requested target (null where a term is off), with the targets that share a distance
- * kind measured in one `distances` call.
- */
-function mapDistances(cams: Tensor, wanted: readonly ({ target: Tensor; kind: Distance } | null)[]): (Tensor | null)[] {
-  const out: (Tensor | null)[] = wanted.map(() => null);
-  for (const kind of new Set(wanted.flatMap((w) => (w ? [w.kind] : [])))) {
-    const idx = wanted.flatMap((w, i) => (w?.kind === kind ? [i] : []));
-    distances(cams, idx.map((i) => wanted[i]!.target), kind).forEach((d, j) => { out[idx[j]!] = d; });
-  }
-  return out;
 }

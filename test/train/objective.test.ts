@@ -17,8 +17,9 @@ function sameGradients(got: (T.Tensor | null)[], want: (T.Tensor | null)[]): voi
   });
 }
 
-// The objective measures the Prototype and Batch-CAM Losses' distances in one call per distance kind (one SSIM pass
-// for both targets); it must equal CE + λp·prototypeLoss + λb·batchCamLoss computed term by term.
+// The objective's two map losses share the CAMs' SSIM statistics through one MapComparer; it must equal
+// CE + λp·prototypeLoss + λb·batchCamLoss computed term by term, each loss here with its own distance kind (its own
+// SSIM filtering of the CAMs).
 for (const [proto, batch] of [['ssim', 'ssim'], ['l1', 'ssim'], ['l2', 'l2']] as const) {
   test(`objective = CE + λp·L_proto + λb·L_batch term by term, values and gradients (proto ${proto}, batch ${batch})`, async () => {
     T.manualSeed(7);
