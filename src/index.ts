@@ -34,7 +34,9 @@ export * from './losses/index.js';
 
 /** Training: options, the objective of one step, the trainer, checkpoints and trained models (docs/method.md §5). */
 export { resolveConfig, defaultConfig, TRAIN_OPTIONS, OPTIMIZERS, type TrainConfig } from './train/options.js';
-export { objective, regularised, type ObjectiveTerms, type StepAt } from './train/objective.js';
+export { objective, regularised } from './train/objective.js';
+export type { Position } from './train/position.js';
+export type { ObjectiveTerms } from './train/objective-terms.js';
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { evaluateAccuracy } from './train/test-pass.js';
 export { loadConfigData, type EpochRecord } from './train/session.js';

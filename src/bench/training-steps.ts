@@ -76,7 +76,7 @@ function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch
     case 'cam1':
       return () => trainStep(() => {
         const { cams, logits } = batchCam(model, x, y, { layer, grad: mode === 'cam2' ? 'second-order' : 'detached', norm: 'minmax', upsample: false }, forward);
-        return crossEntropy(logits, y).add(batchCamLoss(cams, y, 'l2', { target: 'attached' }), lam);
+        return crossEntropy(logits, y).add(batchCamLoss(cams, y, 'l2', { means: 'attached' }), lam);
       });
     case 'full2':
     case 'full1':

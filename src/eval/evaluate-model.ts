@@ -36,7 +36,7 @@ export interface EvaluateOptions extends Partial<Omit<EvaluateSettings, 'testLim
   /** Misclassified figure samples [12]. */
   maxMisclassified?: number;
   /** A prototype bank's state (checkpoint `bank.*`) for the figures. */
-  bank?: { prototypes: Tensor; initialized?: Tensor } | null;
+  bank?: { prototypes: Tensor; initialised?: Tensor } | null;
   /** Names recorded in the result [the dataset's name, the model's class name, null]. */
   dataset?: string;
   model?: string;
@@ -209,7 +209,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
     const camRows = mapRows(meanCams, classRows);
     let bankPrototypes: (number[] | null)[] | null = null;
     if (o.bank) {
-      const init = o.bank.initialized ? o.bank.initialized.toArray().map((v) => v !== 0) : classRows.map(() => true);
+      const init = o.bank.initialised ? o.bank.initialised.toArray().map((v) => v !== 0) : classRows.map(() => true);
       bankPrototypes = mapRows(o.bank.prototypes, classRows).map((p, c) => (init[c] ? p : null));
     }
     const picked = pickSamples(test.classes, preds, numClasses, o.samplesPerClass ?? EVALUATE_DEFAULTS.samplesPerClass, o.maxMisclassified ?? 12);

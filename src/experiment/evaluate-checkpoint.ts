@@ -54,6 +54,6 @@ export async function evaluateCheckpoint(path: string, o: EvaluateCheckpointOpti
   } finally {
     model.dispose();
     bank?.prototypes.dispose();
-    bank?.initialized?.dispose();
+    bank?.initialised?.dispose();
   }
 }

@@ -37,7 +37,7 @@ export interface PrototypeBankOptions {
   device?: string;
 }
 
-/** The state-dict keys of a bank: prototypes (C×H×W float32) and initialized (C, uint8 0/1). */
+/** The state-dict keys of a bank: prototypes (C×H×W float32) and initialised (C, uint8 0/1; the key keeps the spelling checkpoints have always used). */
 export const PROTOTYPE_STATE_KEYS = ['prototypes', 'initialized'] as const;
 
 /**
@@ -141,12 +141,12 @@ export class PrototypeBank {
   }
 
   /** The bank's own C uint8 initialised flags (1 = initialised). */
-  get initialized(): Tensor {
+  get initialised(): Tensor {
     return this.#init;
   }
 
   /** The initialised flags as JS booleans (reads the tensor back to the host). */
-  initializedClasses(): boolean[] {
+  initialisedClasses(): boolean[] {
     return this.#init.toArray().map((v) => v !== 0);
   }
 
@@ -209,12 +209,12 @@ export class PrototypeBank {
   }
 
   /** Whether each label's class is initialised: bool B on the bank's device. */
-  initializedMask(labels: Tensor): Tensor {
+  initialisedMask(labels: Tensor): Tensor {
     return scope(() => this.#init.indexSelect(0, labels.to(this.device)).ne(0));
   }
 
   /**
-   * The bank's checkpoint state: `prototypes` (C×H×W float32) and `initialized` (C uint8). The tensors are the
+   * The bank's checkpoint state: `prototypes` (C×H×W float32) and `initialised` (C uint8). The tensors are the
    * bank's own, as in `Module.stateDict`: read or save them, do not dispose them.
    */
   stateDict(): Map<string, Tensor> {

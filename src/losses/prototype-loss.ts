@@ -1,7 +1,7 @@
 import { scope, type BatchShards, type Tensor } from '../torch/index.js';
 import type { Distance } from './distance.js';
 import { mapDistance, type MapDistance } from './map-comparer.js';
-import { meanOverEligible } from './map-targets.js';
+import { meanOverEligible } from './reference-maps.js';
 import type { PrototypeBank } from './prototype-bank.js';
 
 /**
@@ -19,8 +19,8 @@ export function prototypeLoss(cams: Tensor, labels: Tensor, bank: PrototypeBank,
   return scope(() => {
     // Each sample's class prototype (on the CAMs' device) and whether it is initialised.
     const dev = cams.device;
-    const target = bank.prototypesFor(labels).to(dev);
-    const eligible = bank.initializedMask(labels).to(dev);
-    return meanOverEligible(mapDistance(cams, target, d), eligible, shards);
+    const reference = bank.prototypesFor(labels).to(dev);
+    const eligible = bank.initialisedMask(labels).to(dev);
+    return meanOverEligible(mapDistance(cams, reference, d), eligible, shards);
   });
 }

@@ -9,56 +9,18 @@ import { batchClassMeans, classContrastLoss } from '../losses/class-contrast-los
 import { backgroundLoss } from '../losses/background-loss.js';
 import { attentionMiningLoss } from '../losses/attention-mining-loss.js';
 import type { ForwardContext } from '../nn/forward-context.js';
+import type { ObjectiveTerms } from './objective-terms.js';
 import { camLossesOn, type TrainConfig } from './options.js';
+import type { Position } from './position.js';
 
-/**
- * The terms of one step's objective L = CE + λp·L_proto + λb·L_batch (docs/method.md §5) + λpc·L_proto-contrast +
- * λbc·L_batch-contrast + λbg·L_background (ours, against collapsed maps) + λam·L_am (GAIN's attention mining: the
- * evidence must lie where the map points); a term that is off is null.
- */
-export interface ObjectiveTerms {
-  loss: Tensor;
-  ce: Tensor;
-  proto: Tensor | null;
-  batch: Tensor | null;
-  protoContrast: Tensor | null;
-  batchContrast: Tensor | null;
-  background: Tensor | null;
-  mining: Tensor | null;
-  /** Correctly classified samples in the batch (bool B). */
-  correct: Tensor;
-}
-
-/**
- * The scalar terms of {@link ObjectiveTerms} a training step logs, in the order they are checked for NaN/Inf and
- * written to steps.jsonl/metrics.jsonl: `key` is the field here and in StepRecord, `name` the term in messages;
- * a `regulariser` is off (null) during the CE-only warm-ups. A new term is one more entry (and its fields).
- */
-export const LOGGED_TERMS = [
-  { key: 'ce', name: 'cross-entropy', regulariser: false },
-  { key: 'proto', name: 'prototype loss', regulariser: true },
-  { key: 'batch', name: 'batch-cam loss', regulariser: true },
-  { key: 'protoContrast', name: 'contrastive prototype loss', regulariser: true },
-  { key: 'batchContrast', name: 'contrastive batch-cam loss', regulariser: true },
-  { key: 'background', name: 'background loss', regulariser: true },
-  { key: 'mining', name: 'attention-mining loss', regulariser: true },
-  { key: 'loss', name: 'total loss', regulariser: false },
-] as const satisfies readonly { key: keyof ObjectiveTerms; name: string; regulariser: boolean }[];
-
-/** A logged term's key. */
-export type TermKey = (typeof LOGGED_TERMS)[number]['key'];
-
-/** Where training stands: the 0-based epoch and the optimiser steps taken before this one. */
-export interface StepAt {
-  epoch: number;
-  step: number;
-}
+/** What the objective needs of where training stands: the 0-based epoch and the optimiser steps taken before this one. */
+type StepPosition = Pick<Position, 'epoch' | 'step'>;
 
 /**
  * Whether the regularisers are on at this step: a positive λ, and both CE-only warm-ups over (`camWarmupEpochs`
  * epochs, and `camWarmupSteps` steps counted from the start of training).
  */
-export function regularised(cfg: TrainConfig, at: StepAt): boolean {
+export function regularised(cfg: TrainConfig, at: StepPosition): boolean {
   return at.epoch >= cfg.camWarmupEpochs && at.step >= cfg.camWarmupSteps && camLossesOn(cfg);
 }
 
@@ -72,7 +34,7 @@ export function regularised(cfg: TrainConfig, at: StepAt): boolean {
  * batch (or, with --batch-cam-scope rank, this shard's own Batch-CAM Loss divided by the number of shards), and the
  * prototype bank updated from the whole batch; the shares of all processes add up to the one-process objective.
  */
-export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, at: StepAt,
+export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainConfig, bank: PrototypeBank | null, at: StepPosition,
   shards?: BatchShards, forward: ForwardContext = {}): ObjectiveTerms {
   const meanCe = (logits: Tensor): Tensor => shards
     ? shareOfMean(crossEntropy(logits, y, 'sum'), full([], y.shape[0]!, { device: logits.device }), shards)
@@ -106,14 +68,14 @@ export function objective(model: Classifier, x: Tensor, y: Tensor, cfg: TrainCon
     proto = bank && term(cfg.lambdaProto, () => prototypeLoss(cams, y, bank, maps.by(cfg.protoDistance ?? cfg.distance), shards));
     batch = term(cfg.lambdaBatch, () => {
       const l = batchCamLoss(cams, y, maps.by(cfg.batchDistance ?? cfg.distance),
-        { target: cfg.batchTarget, ...(batchShards && { numClasses: model.numClasses, shards: batchShards }) });
+        { means: cfg.batchMeans, ...(batchShards && { numClasses: model.numClasses, shards: batchShards }) });
       return shards && !batchShards ? l.div(shards.count) : l;
     });
   } finally {
     maps.dispose();
   }
   const protoContrast = bank
-    ? term(cfg.lambdaProtoContrast, () => classContrastLoss(cams, y, bank.prototypes, bank.initialized, cfg.contrastTemperature))
+    ? term(cfg.lambdaProtoContrast, () => classContrastLoss(cams, y, bank.prototypes, bank.initialised, cfg.contrastTemperature))
     : null;
   const batchContrast = term(cfg.lambdaBatchContrast, () => {
     const m = batchClassMeans(cams, y, model.numClasses);

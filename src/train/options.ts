@@ -6,7 +6,7 @@ import { MODEL_NAMES } from '../models/registry.js';
 import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
 import { isImageSource, PROTOTYPE_SOURCES } from '../losses/prototype-bank.js';
-import { BATCH_TARGETS } from '../losses/batch-cam-loss.js';
+import { BATCH_MEANS } from '../losses/batch-cam-loss.js';
 import { MINING_MASKS } from '../losses/attention-mining-loss.js';
 import { DEVICE_PATTERN, DIST_BACKENDS } from '../torch/index.js';
 
@@ -61,7 +61,7 @@ export const TRAIN_OPTIONS = [
   { key: 'prototypeSource', flag: 'prototype-source', kind: PROTOTYPE_SOURCES, def: 'cam', help: 'prototypes: EMA of class CAMs, or class mean / per-pixel median images' },
   { key: 'prototypeMomentum', flag: 'prototype-momentum', kind: 'number', def: 0.9, min: 0, max: 1, help: 'EMA momentum of the CAM prototypes' },
   { key: 'prototypeCorrectOnly', flag: 'prototype-correct-only', kind: 'bool', def: true, help: 'only correctly classified samples update prototypes (--no-prototype-correct-only to turn off)' },
-  { key: 'batchTarget', flag: 'batch-target', kind: BATCH_TARGETS, def: 'detached', help: 'Batch-CAM Loss class mean: constant or in the graph' },
+  { key: 'batchMeans', flag: 'batch-means', kind: BATCH_MEANS, def: 'detached', aliases: ['batchTarget', 'batch-target'], help: 'Batch-CAM Loss class means: constant or in the graph (formerly --batch-target)' },
   { key: 'lambdaProtoContrast', flag: 'lambda-proto-contrast', kind: 'number', def: 0, min: 0, help: 'weight of the contrastive Prototype Loss: InfoNCE of each CAM against all class prototypes, cosine/τ (ours; 0 = off)' },
   { key: 'lambdaBatchContrast', flag: 'lambda-batch-contrast', kind: 'number', def: 0, min: 0, help: 'weight of the contrastive Batch-CAM Loss: InfoNCE against the batch\'s class-mean CAMs (ours; 0 = off)' },
   { key: 'contrastTemperature', flag: 'contrast-temperature', kind: 'number', def: 0.1, min: 1e-4, max: 100, help: 'temperature τ of both contrastive losses' },

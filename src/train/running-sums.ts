@@ -1,4 +1,4 @@
-import { LOGGED_TERMS, type TermKey } from './objective.js';
+import { LOGGED_TERMS, type TermKey } from './objective-terms.js';
 
 /** A logged term's running sum over the steps where it was on. */
 export interface TermSum {

@@ -9,7 +9,9 @@ import type { ForwardContext } from '../nn/forward-context.js';
 import { sampleKeys } from '../nn/keyed-dropout.js';
 import { NonFiniteError } from './non-finite.js';
 import type { DataParallel } from './data-parallel.js';
-import { LOGGED_TERMS, objective, type StepAt, type TermKey } from './objective.js';
+import { objective } from './objective.js';
+import type { Position } from './position.js';
+import { LOGGED_TERMS, type TermKey } from './objective-terms.js';
 import type { TrainConfig } from './options.js';
 
 /** What a training step works on. */
@@ -45,7 +47,7 @@ export interface StepValues {
  * gradients are all-reduced and averaged (so they are the gradients of the whole-batch objective, on every rank),
  * and the logged values are summed over the ranks in the same single read.
  */
-export function trainStep(s: StepState, batch: PlainBatch, at: StepAt): StepValues {
+export function trainStep(s: StepState, batch: PlainBatch, at: Pick<Position, 'epoch' | 'step'>): StepValues {
   return scope(() => {
     const b = deviceBatch(batch, s.model.device);
     const dp = s.dp;

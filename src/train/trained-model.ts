@@ -23,7 +23,7 @@ export interface LoadedModel {
   /** The weights file actually read. */
   path: string;
   /** The prototype bank a training checkpoint carries (caller disposes), else null. */
-  bank: { prototypes: Tensor; initialized: Tensor | undefined } | null;
+  bank: { prototypes: Tensor; initialised: Tensor | undefined } | null;
 }
 
 /**
@@ -91,6 +91,6 @@ export function loadTrainedModel(path: string): LoadedModel {
   return {
     model, config, path: file, classNames, imageShape,
     normalisation: data ? data.normalisation : null,
-    bank: prototypes ? { prototypes, initialized: bank.get('initialized') } : null,
+    bank: prototypes ? { prototypes, initialised: bank.get('initialized') } : null,
   };
 }

@@ -9,7 +9,7 @@ import { readRunConfig, type RunPaths } from './run/run-dir.js';
 import { RunWriter } from './run/run-writer.js';
 import { stepRecord } from './run/step-log.js';
 import { checkDataParallel, DataParallel, distEnv, rankDevice, type DistEnv } from './data-parallel.js';
-import { LOGGED_TERMS } from './objective.js';
+import { LOGGED_TERMS } from './objective-terms.js';
 import { OptionError, resolveConfig, type TrainConfig } from './options.js';
 import type { Position } from './position.js';
 import { Progress } from './progress.js';

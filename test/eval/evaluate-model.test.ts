@@ -112,7 +112,7 @@ test('decoy datasets: energy in [0,1], decoy accuracy is the test accuracy; bank
   T.scope(() => {
     const protos = T.rand([10, 28, 28]);
     const init = T.tensor([1, 1, 1, 1, 1, 1, 1, 1, 1, 0], [10], { dtype: 'int64' });
-    const e = evaluateModel(model, decoy, { faithfulnessN: 0, bank: { prototypes: protos, initialized: init }, camTarget: 'label' });
+    const e = evaluateModel(model, decoy, { faithfulnessN: 0, bank: { prototypes: protos, initialised: init }, camTarget: 'label' });
     assert.ok(e.decoy);
     assert.ok(e.decoy.energy >= 0 && e.decoy.energy <= 1);
     assert.equal(e.decoy.accuracy, e.accuracy);

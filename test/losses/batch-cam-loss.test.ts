@@ -49,7 +49,7 @@ test('batchCamLoss is the mean of d(cam_i, class mean) over samples whose class 
       });
       const exp = ds.reduce((s, v) => s + v, 0) / ds.length;
       assert.equal(ds.length, 5);
-      for (const o of [{}, { target: 'attached' as const }, { numClasses: 4 }, { numClasses: 4, target: 'attached' as const }]) {
+      for (const o of [{}, { means: 'attached' as const }, { numClasses: 4 }, { numClasses: 4, means: 'attached' as const }]) {
         const ours = batchCamLoss(T.fromArray(cams, [B, H, H]), y(), kind, o).item();
         assert.ok(Math.abs(ours - exp) < 1e-12, `${kind} ${JSON.stringify(o)}: ${ours} vs ${exp}`);
       }
@@ -81,7 +81,7 @@ test('detached target: the gradient is that of d(cam_i, constant M_{y_i}); singl
 test('attached target: the gradient also flows through the class mean; it is the true derivative (finite differences)', () => {
   const data = blobMaps(B, H, H, 33);
   const grads = (kind: Distance, c: T.Tensor): [number[], number[]] => {
-    const [gAtt] = T.grad(batchCamLoss(c, y(), kind, { target: 'attached' }), [c]);
+    const [gAtt] = T.grad(batchCamLoss(c, y(), kind, { means: 'attached' }), [c]);
     const [gDet] = T.grad(batchCamLoss(c, y(), kind), [c]);
     return [gAtt!.toArray(), gDet!.toArray()];
   };
@@ -91,7 +91,7 @@ test('attached target: the gradient also flows through the class mean; it is the
     // only the attached one is the derivative.
     const [att, det] = grads('ssim', cams);
     assert.ok(maxAbsDiff(att, det) > 1e-4, `ssim: attached and detached gradients should differ (${maxAbsDiff(att, det)})`);
-    const f = (c: T.Tensor): T.Tensor => batchCamLoss(c, y(), 'ssim', { target: 'attached' });
+    const f = (c: T.Tensor): T.Tensor => batchCamLoss(c, y(), 'ssim', { means: 'attached' });
     for (const seed of [1, 2, 3]) {
       const { numeric, analytic: a } = directional(f, cams, att, seed);
       assert.ok(Math.abs(numeric - a) < 1e-8 * Math.max(1, Math.abs(numeric)), `attached: ${a} vs finite difference ${numeric}`);
@@ -122,8 +122,8 @@ test('a batch of singletons gives a connected zero', () => {
   T.scope(() => {
     const cams = T.fromArray(blobMaps(3, H, H, 34), [3, H, H]).requiresGrad_();
     for (const kind of KINDS) {
-      for (const target of ['detached', 'attached'] as const) {
-        const loss = batchCamLoss(cams, T.tensor([2, 0, 1], [3], { dtype: 'int64' }), kind, { target });
+      for (const means of ['detached', 'attached'] as const) {
+        const loss = batchCamLoss(cams, T.tensor([2, 0, 1], [3], { dtype: 'int64' }), kind, { means });
         assert.equal(loss.item(), 0);
         const [g] = T.grad(loss, [cams]);
         assert.ok(g!.toArray().every((v) => v === 0));

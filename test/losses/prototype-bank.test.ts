@@ -28,7 +28,7 @@ function protos(bank: PrototypeBank): number[][] {
 function assertBank(bank: PrototypeBank, expected: number[][], init: boolean[], what: string): void {
   const got = protos(bank);
   expected.forEach((e, c) => assert.ok(maxAbsDiff(got[c]!, e) < 1e-6, `${what}, class ${c}: ${got[c]} vs ${e}`));
-  assert.deepEqual(bank.initializedClasses(), init, what);
+  assert.deepEqual(bank.initialisedClasses(), init, what);
 }
 
 // Three batches: class 0 twice with a wrong sample, class 2 first seen in batch 2, class 1 with only wrong samples
@@ -86,7 +86,7 @@ test('with correctOnly off every sample counts, and a custom momentum is used', 
     assertBank(bank, [p0, p1, ema(p2, u[3]!, 0.6), zero], [true, true, true, false], 'after update 3');
     // Class 3 was never seen: skipped by the mask, still zero.
     const y = T.tensor([3, 0, 3, 2], [4], { dtype: 'int64' });
-    assert.deepEqual(bank.initializedMask(y).toArray(), [0, 1, 0, 1]);
+    assert.deepEqual(bank.initialisedMask(y).toArray(), [0, 1, 0, 1]);
     const pf = bank.prototypesFor(y);
     assert.deepEqual(pf.shape, [4, 2, 2]);
     assert.ok(maxAbsDiff(pf.toArray(), f32([...zero, ...p0, ...zero, ...ema(p2, u[3]!, 0.6)])) < 1e-6);
@@ -159,7 +159,7 @@ test('fromImages image-median: each present class is its per-pixel lower median 
   });
 });
 
-test('stateDict holds prototypes (C×H×W float32) and initialized (C uint8) and round-trips', () => {
+test('stateDict holds prototypes (C×H×W float32) and initialised (C uint8) and round-trips', () => {
   T.scope(() => {
     const bank = new PrototypeBank({ numClasses: 3, height: 2, width: 2 });
     bank.update(...batch(B1.maps, B1.labels, B1.correct));
@@ -173,7 +173,7 @@ test('stateDict holds prototypes (C×H×W float32) and initialized (C uint8) and
     const copy = new PrototypeBank({ numClasses: 3, height: 2, width: 2 });
     copy.loadStateDict(new Map([...sd].map(([k, v]) => [k, v.clone()])));
     assert.deepEqual(copy.prototypes.toArray(), bank.prototypes.toArray());
-    assert.deepEqual(copy.initializedClasses(), [true, true, false]);
+    assert.deepEqual(copy.initialisedClasses(), [true, true, false]);
     // The loaded bank continues the EMA exactly like the original.
     for (const b of [bank, copy]) b.update(...batch(B2.maps, B2.labels, B2.correct));
     assert.deepEqual(copy.prototypes.toArray(), bank.prototypes.toArray());

@@ -1,11 +1,11 @@
 import { scope, shareOfMean, where, type BatchShards, type Tensor } from '../torch/index.js';
 
 /**
- * What a map-matching loss compares each CAM with: `target` B×H×W (a class prototype, a batch class mean) and
+ * What a map-matching loss compares each CAM with: `reference` B×H×W (a class prototype, a batch class mean) and
  * `eligible` bool B, whether the sample's term counts (its prototype exists, its class has a partner in the batch).
  */
-export interface MapTargets {
-  target: Tensor;
+export interface ReferenceMaps {
+  reference: Tensor;
   eligible: Tensor;
 }
 
