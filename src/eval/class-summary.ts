@@ -10,11 +10,11 @@ export interface ClassSummary {
 }
 
 /** Reduces a per-sample N-vector to per-class means (grouped by the int64 `labels`) and the overall mean. */
-export function summarizeByClass(perSample: Tensor, labels: Tensor, numClasses: number): ClassSummary {
+export function summariseByClass(perSample: Tensor, labels: Tensor, numClasses: number): ClassSummary {
   if (perSample.ndim !== 1 || labels.ndim !== 1 || perSample.shape[0] !== labels.shape[0]) {
-    throw new RangeError(`summarizeByClass: expected two N-vectors, got [${perSample.shape}] and [${labels.shape}]`);
+    throw new RangeError(`summariseByClass: expected two N-vectors, got [${perSample.shape}] and [${labels.shape}]`);
   }
-  if (perSample.shape[0] === 0) throw new RangeError('summarizeByClass: no samples');
+  if (perSample.shape[0] === 0) throw new RangeError('summariseByClass: no samples');
   return noGrad(() => scope(() => {
     const v = perSample.to('float64');
     const c = classMapSums(v, labels, numClasses);

@@ -2,7 +2,7 @@ import { scope, type Tensor } from '../torch/index.js';
 import { DISTANCES, type Distance } from '../losses/distance.js';
 import { classMeans } from './class-means.js';
 import { distanceToClassReference } from './class-distance.js';
-import { summarizeByClass, type ClassSummary } from './class-summary.js';
+import { summariseByClass, type ClassSummary } from './class-summary.js';
 
 /**
  * Coherence distances (docs/method.md §7): d(cam_i, M_{y_i}) where M_c is the mean CAM of class c over the same set
@@ -21,7 +21,7 @@ export function coherence(cams: Tensor, labels: Tensor, numClasses: number,
   return scope(() => {
     const { means } = classMeans(cams, labels, numClasses);
     const out = {} as Record<Distance, ClassSummary>;
-    for (const k of kinds) out[k] = scope(() => summarizeByClass(distanceToClassReference(cams, labels, means, k), labels, numClasses));
+    for (const k of kinds) out[k] = scope(() => summariseByClass(distanceToClassReference(cams, labels, means, k), labels, numClasses));
     return out;
   });
 }

@@ -9,7 +9,7 @@ import { DISTANCES } from '../losses/distance.js';
 import { averageDrop } from './average-drop.js';
 import { classMeans, classSums, meansFromSums, scaleByMax, type ClassSums } from './class-means.js';
 import { blackValue } from './class-probability.js';
-import { summarizeByClass } from './class-summary.js';
+import { summariseByClass } from './class-summary.js';
 import { coherence } from './coherence.js';
 import { decoyEnergy } from './decoy-energy.js';
 import { deletionInsertion } from './deletion-insertion.js';
@@ -172,18 +172,18 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
     const predsT = noGrad(() => pass.logits.argmax(1));
     const preds = predsT.toArray();
     const correct = noGrad(() => predsT.eq(labels).to('float64'));
-    const acc = summarizeByClass(correct, labels, numClasses);
+    const acc = summariseByClass(correct, labels, numClasses);
 
     const meanImages = meanTrainImages(data.train, numClasses, device);
     const coh = coherence(pass.cams, labels, numClasses, DISTANCES);
     const rec = reconstruction(pass.cams, labels, meanImages, numClasses, DISTANCES);
     const shape = mapShape(pass.cams);
-    const maps = { coverage: summarizeByClass(shape.coverage, labels, numClasses), contrast: summarizeByClass(shape.contrast, labels, numClasses) };
+    const maps = { coverage: summariseByClass(shape.coverage, labels, numClasses), contrast: summariseByClass(shape.contrast, labels, numClasses) };
     const specificity = classSpecificity(pass.cams, labels, numClasses, DISTANCES);
 
     let decoy: DecoyEvaluation | null = null;
     if (test.decoy) {
-      const energy = summarizeByClass(decoyEnergy(pass.cams, onDevice(test.decoy.masks, [test.n, h, w], device)), labels, numClasses);
+      const energy = summariseByClass(decoyEnergy(pass.cams, onDevice(test.decoy.masks, [test.n, h, w], device)), labels, numClasses);
       let agree = 0;
       for (let i = 0; i < test.n; i++) if (preds[i] === test.decoy.decoyLabels[i]) agree++;
       const masks = onDevice(test.decoy.masks, [test.n, h, w], device);

@@ -5,7 +5,7 @@
  */
 export { meanStd, welchTTest, studentTTwoSided, studentTCdf, regularizedIncompleteBeta, logGamma, type MeanStd, type TTest } from './stats.js';
 export { classSums, classMeans, meansFromSums, scaleByMax, type ClassSums } from './class-means.js';
-export { summarizeByClass, type ClassSummary } from './class-summary.js';
+export { summariseByClass, type ClassSummary } from './class-summary.js';
 export { distanceToClassReference, DISTANCE_CHUNK } from './class-distance.js';
 export { coherence, coherenceDistances } from './coherence.js';
 export { reconstruction, reconstructionDistances } from './reconstruction.js';

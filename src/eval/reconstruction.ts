@@ -1,7 +1,7 @@
 import { scope, type Tensor } from '../torch/index.js';
 import { DISTANCES, type Distance } from '../losses/distance.js';
 import { distanceToClassReference } from './class-distance.js';
-import { summarizeByClass, type ClassSummary } from './class-summary.js';
+import { summariseByClass, type ClassSummary } from './class-summary.js';
 
 /**
  * Reconstruction distances (docs/method.md §7): d(cam_i, R_{y_i}), where R_c is the mean image of class c scaled to
@@ -17,7 +17,7 @@ export function reconstruction(cams: Tensor, labels: Tensor, meanImages: Tensor,
   kinds: readonly Distance[] = DISTANCES): Record<Distance, ClassSummary> {
   const out = {} as Record<Distance, ClassSummary>;
   for (const k of kinds) {
-    out[k] = scope(() => summarizeByClass(reconstructionDistances(cams, labels, meanImages, k), labels, numClasses));
+    out[k] = scope(() => summariseByClass(reconstructionDistances(cams, labels, meanImages, k), labels, numClasses));
   }
   return out;
 }

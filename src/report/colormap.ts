@@ -19,7 +19,7 @@ export function jet(t: number): [number, number, number] {
 }
 
 /** A map in [0,1] coloured by {@link jet}, as RGB bytes (3 per value). */
-export function colorize(map: Values): Uint8Array {
+export function colourise(map: Values): Uint8Array {
   const out = new Uint8Array(map.length * 3);
   for (let i = 0; i < map.length; i++) out.set(jet(map[i]!), i * 3);
   return out;
@@ -63,7 +63,7 @@ export function greyRaster(values: Values, width: number, height: number): Raste
 /** A map in [0,1] coloured by {@link jet}, as an RGB raster. */
 export function camRaster(map: Values, width: number, height: number): RasterImage {
   if (map.length !== width * height) throw new Error(`camRaster: ${map.length} values for ${width}×${height}`);
-  return { width, height, channels: 3, data: colorize(map) };
+  return { width, height, channels: 3, data: colourise(map) };
 }
 
 /** {@link overlay} as an RGB raster. */
@@ -74,7 +74,7 @@ export function overlayRaster(grey: Values, cam: Values, width: number, height: 
 
 /** A horizontal colour bar of the jet colormap from 0 (left) to 1 (right), for figure legends. */
 export function colorbar(width: number, height: number): RasterImage {
-  const row = colorize(Array.from({ length: width }, (_, x) => (width === 1 ? 0 : x / (width - 1))));
+  const row = colourise(Array.from({ length: width }, (_, x) => (width === 1 ? 0 : x / (width - 1))));
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) data.set(row, y * width * 3);
   return { width, height, channels: 3, data };

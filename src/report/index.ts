@@ -3,7 +3,7 @@
  * and the self-contained HTML report of a run or experiment directory.
  */
 export { encodePng, pngSrc, inlinePngs, checkRaster, type RasterImage } from './png.js';
-export { jet, colorize, overlay, greyRaster, camRaster, overlayRaster, colorbar, type Values } from './colormap.js';
+export { jet, colourise, overlay, greyRaster, camRaster, overlayRaster, colorbar, type Values } from './colormap.js';
 export { tileImages, upscale, toRgb, type GridOptions } from './image-grid.js';
 export { lineChart, barChart, niceTicks, PALETTE, type Series, type Bar, type LineChartOptions } from './svg-chart.js';
 export {

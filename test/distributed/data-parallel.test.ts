@@ -10,6 +10,7 @@ import { readCheckpoint } from '../../src/train/run/checkpoint.js';
 import type { StepRecord } from '../../src/train/run/step-log.js';
 import { freePort } from '../../src/cli/launcher.js';
 import { cliPath } from '../helpers/cli.js';
+import { once } from '../helpers/once.js';
 
 // Data-parallel training on c10d/Gloo over 127.0.0.1, 2 processes × 1 thread, against one process on the whole
 // batch: the independent computation is the plain single-process trainer (no process group, no shards).
@@ -94,12 +95,6 @@ const parallelTmp = mkdtempSync(join(tmpdir(), 'batchcam-dp-tmp-'));
 after(() => {
   for (const d of [parallelCwd, parallelTmp]) rmSync(d, { recursive: true, force: true });
 });
-
-/** `fn` run once, on first use; every test that needs its result shares that one run. */
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= fn());
-}
 
 /** SIMPLE in one process (1 × 64), into singleDir. */
 const singleRun = once(() => cli([...SIMPLE, '--out', singleDir]));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as T from '../../src/torch/index.js';
 import {
   averageDrop, blurImages, classMeans, coherence, coherenceDistances, decoyEnergy, deletionInsertion, mapShape, reconstruction,
-  saliencyRanks, scaleByMax, summarizeByClass, trapezoidAuc,
+  saliencyRanks, scaleByMax, summariseByClass, trapezoidAuc,
 } from '../../src/eval/index.js';
 import { distance } from '../../src/losses/distance.js';
 import { ProbeModel } from './probe-model.js';
@@ -124,9 +124,9 @@ test('reconstruction: a CAM equal to its class reference is 0; a zero CAM is the
   });
 });
 
-test('summarizeByClass: per-class and overall (micro) means, null for absent classes', () => {
+test('summariseByClass: per-class and overall (micro) means, null for absent classes', () => {
   T.scope(() => {
-    const s = summarizeByClass(T.tensor([1, 0, 1, 1]), labels([0, 0, 2, 2]), 4);
+    const s = summariseByClass(T.tensor([1, 0, 1, 1]), labels([0, 0, 2, 2]), 4);
     assert.deepEqual(s.perClass, [0.5, null, 1, null]);
     assert.equal(s.mean, 0.75);
   });

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { once } from '../helpers/once.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -51,22 +52,6 @@ const withoutTiming = (path: string): unknown => {
   delete a.timing;
   return a;
 };
-
-/** `fn` run once, on first use (its value or its error); every test that needs its result shares that one run. */
-function once<T>(fn: () => T): () => T {
-  let v: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
-  return () => {
-    if (!v) {
-      try {
-        v = { ok: true, value: fn() };
-      } catch (error) {
-        v = { ok: false, error };
-      }
-    }
-    if (!v.ok) throw v.error;
-    return v.value;
-  };
-}
 
 const LONG = { timeout: 600_000 };
 

@@ -11,6 +11,7 @@ import { readCheckpoint } from '../../src/train/run/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
 import { cliPath, loggedLines } from '../helpers/cli.js';
 import { hashTree } from '../helpers/dir-hash.js';
+import { once } from '../helpers/once.js';
 
 const ARGS = ['--train-limit', '640', '--test-limit', '200', '--batch-size', '32', '--epochs', '2', '--lambda-proto', '1',
   '--lambda-batch', '0.5', '--checkpoint-every', '3', '--log-every', '4', '--seed', '5', '--quiet'];
@@ -131,12 +132,6 @@ test('a second Ctrl-C stops at once, even inside a long synchronous step', async
   assert.equal(sent, 2, out);
   assert.equal(r.signal, 'SIGINT', `killed by the second SIGINT (code ${r.code}, signal ${r.signal})`);
 });
-
-/** `fn` run once, on first use; every test that needs its result shares that one run. */
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= fn());
-}
 
 /**
  * One simplecnn run of 10 steps (checkpoint every 2) on 320 MNIST images, evaluated on 100: run whole, and SIGTERMed

@@ -10,6 +10,7 @@ import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { OptionError, resolveConfig } from '../../src/train/options.js';
 import { tempDir } from '../data/fixtures.js';
 import { realImages, writeGreyPngs } from '../data/user-data.js';
+import { once } from '../helpers/once.js';
 
 /** A folder of 30 real MNIST PNGs in DIR/train and DIR/test, then spoilt by `spoil`. */
 async function folder(spoil: (root: string) => void | Promise<void>): Promise<string> {
@@ -79,12 +80,6 @@ test('a streamed run meeting a truncated image mid-epoch stops with one line nam
     if (stream === 'off') assert.equal(existsSync(out), false, 'held in memory, the file is found before anything is written');
   }
 });
-
-/** `fn` run once, on first use; every test that needs its result shares that one run. */
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= fn());
-}
 
 /** A streamed run of 20 images for 4 epochs (20 steps, checkpoint every 2, a step-log line every 5). */
 const streamed = once(async () => {

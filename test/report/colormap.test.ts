@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { camRaster, colorbar, colorize, greyRaster, jet, overlay } from '../../src/report/colormap.js';
+import { camRaster, colorbar, colourise, greyRaster, jet, overlay } from '../../src/report/colormap.js';
 
 describe('jet colormap', () => {
   it('runs from dark blue at 0 to dark red at 1', () => {
@@ -28,8 +28,8 @@ describe('jet colormap', () => {
     }
   });
 
-  it('colorizes maps into RGB triples in order', () => {
-    assert.deepEqual(Array.from(colorize([0, 1, 0.5])), [0, 0, 128, 128, 0, 0, 128, 255, 128]);
+  it('colourises maps into RGB triples in order', () => {
+    assert.deepEqual(Array.from(colourise([0, 1, 0.5])), [0, 0, 128, 128, 0, 0, 128, 255, 128]);
     const bar = colorbar(5, 2);
     assert.deepEqual([bar.width, bar.height, bar.channels, bar.data.length], [5, 2, 3, 30]);
     assert.deepEqual(Array.from(bar.data.subarray(0, 3)), [0, 0, 128]);
@@ -56,7 +56,7 @@ describe('overlay', () => {
     const grey = [0, 0.2, 1];
     const cam = [0.9, 0.1, 0.4];
     assert.deepEqual(Array.from(overlay(grey, cam, 0)), grey.flatMap((g) => [0, 1, 2].map(() => Math.round(255 * g))));
-    assert.deepEqual(overlay(grey, cam, 1), colorize(cam));
+    assert.deepEqual(overlay(grey, cam, 1), colourise(cam));
   });
 
   it('clamps inputs and checks sizes and α', () => {

@@ -13,6 +13,7 @@ import { cliPath, runTrainCli } from '../helpers/cli.js';
 import { gradCamLoop, loadTrainedModel, report, torch } from '../../src/index.js';
 import { tempDir } from '../data/fixtures.js';
 import { realImages, writeColourPngs } from '../data/user-data.js';
+import { once } from '../helpers/once.js';
 
 /**
  * A colourised Fashion-MNIST folder (RGB; 320 training and 100 test images of the real files, each tinted with its
@@ -39,12 +40,6 @@ const mean = (rs: StepRecord[], k: 'loss' | 'ce' | 'proto' | 'batch'): number =>
 type Cli = { status: number | null; stdout: string; stderr: string };
 function cli(args: string[]): Cli {
   return spawnSync(process.execPath, [cliPath(), ...args], { encoding: 'utf8' });
-}
-
-/** `fn` run once, on first use; every test that needs its result shares that one run. */
-function once<T>(fn: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= fn());
 }
 
 const LONG = { timeout: 600_000 };
