@@ -1,5 +1,5 @@
 import { scope, type Tensor } from '../torch/index.js';
-import { promote, ssim, ssimMaps } from './ssim.js';
+import { checkPair, promote, ssim, ssimMaps } from './ssim.js';
 
 /** A distance between maps in [0,1] (docs/method.md §2): mean absolute error, mean squared error, or 1 − SSIM. */
 export type Distance = 'l1' | 'l2' | 'ssim';
@@ -18,9 +18,7 @@ export function parseDistance(s: string): Distance {
  * `ssimMap`). Mixed float32/float64 operands compute in float64.
  */
 export function distance(a: Tensor, b: Tensor, kind: Distance): Tensor {
-  if (a.ndim !== 3 || a.shape.join(',') !== b.shape.join(',')) {
-    throw new RangeError(`distance: expected two B×H×W maps of the same shape, got [${a.shape}] and [${b.shape}]`);
-  }
+  checkPair(a, b, 'distance');
   return scope(() => {
     switch (kind) {
       case 'l1': {

@@ -1,6 +1,6 @@
 import { keep, scope, type DType, type Tensor } from '../torch/index.js';
 import { distance, type Distance } from './distance.js';
-import { promotedDtype, ssimMapsSharing, type SsimOwnStatistics } from './ssim.js';
+import { checkPair, promotedDtype, ssimMapsSharing, type SsimOwnStatistics } from './ssim.js';
 
 /**
  * One batch of maps (B×H×W CAMs) compared with several references by `distance`, with what every comparison shares
@@ -24,9 +24,7 @@ export class MapComparer {
   distance(reference: Tensor, kind: Distance): Tensor {
     if (kind !== 'ssim') return distance(this.maps, reference, kind);
     if (this.#disposed) throw new Error('MapComparer: used after dispose()');
-    if (reference.ndim !== 3 || reference.shape.join(',') !== this.maps.shape.join(',')) {
-      throw new RangeError(`distance: expected two B×H×W maps of the same shape, got [${this.maps.shape}] and [${reference.shape}]`);
-    }
+    checkPair(this.maps, reference, 'distance');
     const dtype = promotedDtype(this.maps, reference);
     const cached = this.#own.get(dtype);
     return scope(() => {
@@ -39,10 +37,6 @@ export class MapComparer {
   /** This comparer with a distance kind fixed: what `prototypeLoss` and `batchCamLoss` take in place of a kind. */
   by(kind: Distance): MapDistance {
     return { comparer: this, kind };
-  }
-
-  get isDisposed(): boolean {
-    return this.#disposed;
   }
 
   /** Frees the cached statistics; a later SSIM distance throws. */

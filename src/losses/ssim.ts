@@ -58,7 +58,8 @@ function window(dtype: DType, device: string, sigma: number, truncate: number, h
   return win;
 }
 
-function checkPair(a: Tensor, b: Tensor, what: string): void {
+/** Throws unless `a` and `b` are B×H×W maps of one shape, naming `what` compares them. */
+export function checkPair(a: Tensor, b: Tensor, what: string): void {
   if (a.ndim !== 3 || a.shape.join(',') !== b.shape.join(',')) {
     throw new RangeError(`${what}: expected two B×H×W maps of the same shape, got [${a.shape}] and [${b.shape}]`);
   }
