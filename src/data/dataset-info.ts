@@ -6,8 +6,21 @@
 /** The two underlying image collections. */
 export type BaseDatasetName = 'mnist' | 'fashion-mnist';
 
-/** Every dataset the library can train on; the decoy variants add Ross et al.'s corner patch. */
-export type DatasetName = BaseDatasetName | 'decoy-mnist' | 'decoy-fashion-mnist';
+/**
+ * Every dataset the library can train on: the decoy variants add Ross et al.'s corner patch, ColorMNIST colours the
+ * digit by class (CDEP), Biased-MNIST colours the background by class with probability ρ (`biased-mnist:0.997`).
+ */
+export type DatasetName = BaseDatasetName | 'decoy-mnist' | 'decoy-fashion-mnist' | 'color-mnist'
+  | `biased-mnist:${string}` | `biased-fashion-mnist:${string}`;
+
+/** Where a built-in dataset's shortcut sits: a corner patch (DecoyMNIST), the background (Biased-MNIST), the digit (ColorMNIST). */
+export type BiasRegion = 'patch' | 'background' | 'object';
+
+/** A built-in dataset's shortcut: where it sits and, for Biased-MNIST, the training split's colour–class correlation ρ. */
+export interface BiasKind {
+  readonly region: BiasRegion;
+  readonly rho?: number;
+}
 
 /** Official split. */
 export type Split = 'train' | 'test';
@@ -20,6 +33,8 @@ export interface DatasetInfo {
   readonly base: BaseDatasetName | null;
   /** Whether a decoy patch is added (DecoyMNIST / DecoyFMNIST). */
   readonly decoy: boolean;
+  /** The shortcut built into the set (decoy, Biased-MNIST, ColorMNIST); absent for the rest. */
+  readonly bias?: BiasKind;
   readonly title: string;
   readonly classNames: readonly string[];
   readonly numClasses: number;

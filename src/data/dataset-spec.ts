@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { DATASET_NAMES, isDatasetName } from './builtin/datasets.js';
+import { BIASED_DATASET_SYNTAX, DATASET_NAMES, datasetInfo, isDatasetName } from './builtin/datasets.js';
 import type { DatasetName } from './dataset-info.js';
 
 /**
- * What `--dataset` names: one of the four built-in sets (checksummed), an image folder in torchvision's
+ * What `--dataset` names: a built-in set (checksummed files; Biased-MNIST with its ρ), an image folder in torchvision's
  * ImageFolder layout (`folder:DIR`), or the four IDX files of any MNIST-format set (`idx:DIR`, not checksummed).
  */
 export type DatasetSpec =
@@ -12,20 +12,21 @@ export type DatasetSpec =
   | { readonly kind: 'idx'; readonly dir: string };
 
 /** The spec syntax, for messages and help. */
-export const DATASET_SPEC_SYNTAX = `${DATASET_NAMES.join('|')}|folder:DIR|idx:DIR`;
+export const DATASET_SPEC_SYNTAX = `${DATASET_NAMES.join('|')}|biased-mnist:RHO|biased-fashion-mnist:RHO|folder:DIR|idx:DIR`;
 
 /** Why `spec` is not a dataset spec, or null when it is one. */
 export function datasetSpecProblem(spec: string): string | null {
   if (isDatasetName(spec)) return null;
   const m = /^(folder|idx):(.*)$/.exec(spec);
   if (m) return m[2]!.length > 0 ? null : `"${spec}" names no directory: write ${m[1]}:DIR`;
-  return `unknown dataset "${spec}": expected one of ${DATASET_NAMES.join(', ')}, folder:DIR (image folders, ` +
+  if (/^biased-/.test(spec)) return `unknown dataset "${spec}": write ${BIASED_DATASET_SYNTAX}`;
+  return `unknown dataset "${spec}": expected one of ${DATASET_NAMES.join(', ')}, ${BIASED_DATASET_SYNTAX}, folder:DIR (image folders, ` +
     'DIR/<class>/* or DIR/train/<class>/* and DIR/test/<class>/*) or idx:DIR (the four IDX files of an MNIST-format set)';
 }
 
 /** Parses a spec already checked by {@link datasetSpecProblem}; a directory is made absolute against the cwd. */
 export function parseDatasetSpec(spec: string): DatasetSpec {
-  if (isDatasetName(spec)) return { kind: 'builtin', name: spec };
+  if (isDatasetName(spec)) return { kind: 'builtin', name: datasetInfo(spec).name };
   const m = /^(folder|idx):(.+)$/.exec(spec);
   if (!m) throw new RangeError(datasetSpecProblem(spec) ?? spec);
   return { kind: m[1] as 'folder' | 'idx', dir: resolve(m[2]!) };

@@ -1,8 +1,20 @@
-import type { DatasetInfo, Split } from './dataset-info.js';
+import type { BiasRegion, DatasetInfo, Split } from './dataset-info.js';
 import type { DecoyInfo } from './builtin/decoy.js';
 import type { LoadedFile } from './builtin/raw.js';
 import type { ArrayDataset } from './batching/data-loader.js';
 import type { Normalisation } from './preprocess/normalisation.js';
+
+/** The shortcut of each sample of a biased dataset (DecoyMNIST, Biased-MNIST, ColorMNIST). */
+export interface BiasInfo {
+  readonly region: BiasRegion;
+  /**
+   * The class each sample's bias attribute stands for: its colour's index, or the class its patch's grey encodes. A
+   * sample is bias-aligned when this equals its label, bias-conflicting otherwise.
+   */
+  readonly attributes: Uint8Array;
+  /** n×H×W, 1 where the bias is (the patch, the background): test splits of region datasets; null otherwise. */
+  readonly masks: Uint8Array | null;
+}
 
 /** One split, preprocessed and ready for a {@link DataLoader}. */
 export interface SplitData extends ArrayDataset {
@@ -23,6 +35,14 @@ export interface SplitData extends ArrayDataset {
    * reference for the clean-vs-decoy accuracy gap.
    */
   readonly cleanImages?: Float32Array;
+  /** Each sample's bias attribute and region (datasets with a known shortcut). */
+  readonly bias?: BiasInfo;
+  /**
+   * The same images with every sample's bias set to its own class, preprocessed as `images` (test splits of biased
+   * datasets): the bias-aligned ("biased") test set — Biased-MNIST at ρ = 1, ColorMNIST in its training colours,
+   * DecoyMNIST with the label's grey in each patch.
+   */
+  readonly alignedImages?: Float32Array;
   /** The files it was read from (built-in datasets). */
   readonly files?: { readonly images: LoadedFile; readonly labels: LoadedFile };
   /** Where each image came from (user datasets: its file, or IDX file and index). */

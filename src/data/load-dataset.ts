@@ -1,8 +1,10 @@
 import { datasetInfo } from './builtin/datasets.js';
 import type { DatasetInfo, DatasetName, Split } from './dataset-info.js';
-import { addDecoy, type DecoyInfo } from './builtin/decoy.js';
+import { addDecoy, paintDecoys, type DecoyInfo } from './builtin/decoy.js';
 import { gatherRows } from './sampling/gather-rows.js';
-import type { LoadedDataset, SplitData } from './dataset.js';
+import type { BiasInfo, LoadedDataset, SplitData } from './dataset.js';
+import { backgroundColours, backgroundMasks, paintBackground, UNBIASED_RHO } from './builtin/biased-mnist.js';
+import { digitColour, paintDigits } from './builtin/color-mnist.js';
 import { pixelStats, standardiseInPlace, statsFromHistogram, toUnitFloat, type Normalisation } from './preprocess/normalisation.js';
 import { labelsToInt64 } from './preprocess/labels.js';
 import { loadRawSplit, type LoadedFile, type RawLoadOptions } from './builtin/raw.js';
@@ -25,7 +27,10 @@ export interface LoadOptions extends RawLoadOptions, UserDataOptions {
   readonly testLimit?: number;
   /** Seed choosing the stratified subsets; default 0. */
   readonly subsetSeed?: number;
-  /** Seed of the decoy patches (decoy datasets only); default 0, so every run sees the same DecoyMNIST. */
+  /**
+   * Seed of the decoy patches and Biased-MNIST's colours (biased datasets only); default 0, so every run sees the same
+   * DecoyMNIST and Biased-MNIST.
+   */
   readonly decoySeed?: number;
 }
 
@@ -46,6 +51,9 @@ interface PreparedSplit {
   readonly decoy?: DecoyInfo;
   /** The pixels without decoy patches (decoy datasets). */
   readonly clean?: Uint8Array;
+  readonly bias?: BiasInfo;
+  /** The bias-aligned pixels (test splits of biased datasets). */
+  readonly aligned?: Uint8Array;
   readonly files?: { readonly images: LoadedFile; readonly labels: LoadedFile };
   readonly sources?: readonly string[];
 }
@@ -67,10 +75,17 @@ function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | und
   if (normalisation) standardiseInPlace(images, normalisation);
   const decoy = part.decoy && (all ? part.decoy : subsetDecoy(part.decoy, sourceIndices, h * w));
   let cleanImages: Float32Array | undefined;
-  if (decoy && split === 'test' && part.clean) {
-    cleanImages = toUnitFloat(all ? part.clean : gatherRows(part.clean, sourceIndices, size));
-    if (normalisation) standardiseInPlace(cleanImages, normalisation);
-  }
+  const preprocess = (u8: Uint8Array): Float32Array => {
+    const x = toUnitFloat(all ? u8 : gatherRows(u8, sourceIndices, size));
+    if (normalisation) standardiseInPlace(x, normalisation);
+    return x;
+  };
+  if (decoy && split === 'test' && part.clean) cleanImages = preprocess(part.clean);
+  const bias = part.bias && (all ? part.bias : {
+    region: part.bias.region,
+    attributes: gatherRows(part.bias.attributes, sourceIndices, 1),
+    masks: part.bias.masks && gatherRows(part.bias.masks, sourceIndices, h * w),
+  });
   return {
     split,
     n: sourceIndices.length,
@@ -82,9 +97,48 @@ function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | und
     sourceIndices,
     ...(decoy ? { decoy: { corners: decoy.corners, decoyLabels: decoy.decoyLabels, masks: decoy.masks } } : {}),
     ...(cleanImages ? { cleanImages } : {}),
+    ...(bias ? { bias } : {}),
+    ...(part.aligned ? { alignedImages: preprocess(part.aligned) } : {}),
     ...(part.files ? { files: part.files } : {}),
     ...(part.sources ? { sources: all ? part.sources : Array.from(sourceIndices, (i) => part.sources![i]!) } : {}),
   };
+}
+
+/**
+ * One split of a built-in dataset from its grey files: as they are, or with the dataset's shortcut built in — the
+ * decoy patch, Biased-MNIST's background colour (ρ in training, 0.1 at test), ColorMNIST's digit colour — with each
+ * sample's bias attribute and, at test, where the bias is and the bias-aligned images.
+ */
+function builtinSplit(info: ReturnType<typeof datasetInfo>, split: Split, raw: { n: number; images: Uint8Array; labels: Uint8Array;
+  files: { readonly images: LoadedFile; readonly labels: LoadedFile } }, seed: number): PreparedSplit {
+  const [, h, w] = info.imageShape;
+  const { n, labels, files } = raw;
+  const test = split === 'test';
+  if (info.decoy) {
+    const decoy = addDecoy(raw.images, labels, { split, seed, rows: h, cols: w, numClasses: info.numClasses });
+    return {
+      split, n, pixels: decoy.images, labels, files, decoy, clean: raw.images,
+      bias: { region: 'patch', attributes: decoy.decoyLabels, masks: decoy.masks },
+      ...(test ? { aligned: paintDecoys(raw.images, decoy.corners, labels, h, w) } : {}),
+    };
+  }
+  if (info.bias?.region === 'background') {
+    const colours = backgroundColours(labels, test ? UNBIASED_RHO : info.bias.rho!, seed, test ? 1 : 0, info.numClasses);
+    return {
+      split, n, pixels: paintBackground(raw.images, colours, h, w), labels, files,
+      bias: { region: 'background', attributes: colours, masks: test ? backgroundMasks(raw.images) : null },
+      ...(test ? { aligned: paintBackground(raw.images, labels, h, w) } : {}),
+    };
+  }
+  if (info.bias?.region === 'object') {
+    const colours = labels.map((y) => digitColour(y, split));
+    return {
+      split, n, pixels: paintDigits(raw.images, colours, h, w), labels, files,
+      bias: { region: 'object', attributes: colours, masks: null },
+      ...(test ? { aligned: paintDigits(raw.images, labels, h, w) } : {}),
+    };
+  }
+  return { split, n, pixels: raw.images, labels, files };
 }
 
 /** Both splits finished, with the training split's statistics. */
@@ -102,10 +156,10 @@ function finishDataset(info: DatasetInfo, train: PreparedSplit, test: PreparedSp
 }
 
 /**
- * Loads a dataset spec: a built-in name (`mnist`, `fashion-mnist`, `decoy-mnist`, `decoy-fashion-mnist`: finds and
- * verifies the files, adds decoys), an image folder (`folder:DIR`) or the IDX files of an MNIST-format set
+ * Loads a dataset spec: a built-in name (`mnist`, `fashion-mnist`, `decoy-mnist`, `decoy-fashion-mnist`, `color-mnist`,
+ * `biased-mnist:ρ`, `biased-fashion-mnist:ρ`: finds and verifies the files, builds the shortcut in), an image folder (`folder:DIR`) or the IDX files of an MNIST-format set
  * (`idx:DIR`, see loadUserDataset); then takes stratified subsets, scales to [0, 1] and optionally standardises.
- * Decoys are drawn on the full split before subsetting, so an image's patch does not depend on the limit.
+ * Shortcuts are drawn on the full split before subsetting, so an image's patch or colour does not depend on the limit.
  */
 export async function loadDataset(name: DatasetName | string, options: LoadOptions = {}): Promise<LoadedDataset> {
   const problem = datasetSpecProblem(name);
@@ -116,18 +170,9 @@ export async function loadDataset(name: DatasetName | string, options: LoadOptio
     return finishDataset(user.info, user.train, user.test, options);
   }
   const info = datasetInfo(spec.name);
-  const [, h, w] = info.imageShape;
   const [train, test] = await Promise.all(
-    (['train', 'test'] as const).map(async (split): Promise<PreparedSplit> => {
-      const raw = await loadRawSplit(info.base, split, options);
-      const decoy = info.decoy
-        ? addDecoy(raw.images, raw.labels, { split, seed: options.decoySeed ?? 0, rows: h, cols: w, numClasses: info.numClasses })
-        : undefined;
-      return {
-        split, n: raw.n, pixels: decoy?.images ?? raw.images, labels: raw.labels, files: raw.files,
-        ...(decoy ? { decoy, clean: raw.images } : {}),
-      };
-    }),
+    (['train', 'test'] as const).map(async (split): Promise<PreparedSplit> =>
+      builtinSplit(info, split, await loadRawSplit(info.base, split, options), options.decoySeed ?? 0)),
   ) as [PreparedSplit, PreparedSplit];
   return finishDataset(info, train, test, options);
 }

@@ -87,6 +87,24 @@ export function cornerMasks(corners: Uint8Array, rows = 28, cols = 28): Uint8Arr
 }
 
 /**
+ * Paints each image's patch (grey level of `greyLabels[i]`, in `corners[i]`) into a copy of `images` (n×rows×cols).
+ */
+export function paintDecoys(images: Uint8Array, corners: Uint8Array, greyLabels: Uint8Array, rows = 28, cols = 28): Uint8Array {
+  const size = rows * cols;
+  // Copy via the constructor: on a Node Buffer, slice() would alias the caller's pixels.
+  const out = new Uint8Array(images);
+  for (let i = 0; i < corners.length; i++) {
+    const grey = decoyGrey(greyLabels[i]!);
+    const { row, col } = cornerOrigin(corners[i]!, rows, cols);
+    for (let r = row; r < row + DECOY_PATCH_SIZE; r++) {
+      const start = i * size + r * cols + col;
+      out.fill(grey, start, start + DECOY_PATCH_SIZE);
+    }
+  }
+  return out;
+}
+
+/**
  * Adds a decoy patch to every image. Deterministic in (seed, split): per
  * image it draws a row coin, a column coin and, in test, y'.
  */
@@ -94,29 +112,18 @@ export function addDecoy(images: Uint8Array, labels: Uint8Array, options: DecoyO
   const rows = options.rows ?? 28;
   const cols = options.cols ?? 28;
   const numClasses = options.numClasses ?? 10;
-  const size = rows * cols;
   const n = labels.length;
-  if (images.length !== n * size) {
-    throw new RangeError(`addDecoy: expected ${n}×${rows}×${cols} = ${n * size} pixels for ${n} labels, found ${images.length}`);
+  if (images.length !== n * rows * cols) {
+    throw new RangeError(`addDecoy: expected ${n}×${rows}×${cols} = ${n * rows * cols} pixels for ${n} labels, found ${images.length}`);
   }
   const rng = Rng.derive(options.seed, DECOY_STREAM, options.split === 'train' ? 0 : 1);
-  // Copy via the constructor: on a Node Buffer, slice() would alias the caller's pixels.
-  const out = new Uint8Array(images);
   const corners = new Uint8Array(n);
   const decoyLabels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const bottom = rng.bool();
     const right = rng.bool();
-    const corner = (bottom ? 2 : 0) + (right ? 1 : 0);
-    const y = options.split === 'train' ? labels[i]! : rng.int(numClasses);
-    corners[i] = corner;
-    decoyLabels[i] = y;
-    const grey = decoyGrey(y);
-    const { row, col } = cornerOrigin(corner, rows, cols);
-    for (let r = row; r < row + DECOY_PATCH_SIZE; r++) {
-      const start = i * size + r * cols + col;
-      out.fill(grey, start, start + DECOY_PATCH_SIZE);
-    }
+    corners[i] = (bottom ? 2 : 0) + (right ? 1 : 0);
+    decoyLabels[i] = options.split === 'train' ? labels[i]! : rng.int(numClasses);
   }
-  return { images: out, corners, decoyLabels, masks: cornerMasks(corners, rows, cols) };
+  return { images: paintDecoys(images, corners, decoyLabels, rows, cols), corners, decoyLabels, masks: cornerMasks(corners, rows, cols) };
 }
