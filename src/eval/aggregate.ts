@@ -35,6 +35,12 @@ export const AGGREGATE_METRICS = [
   { key: 'accuracyGap', label: 'clean − decoy accuracy', better: null, get: (e) => finite(e.decoy?.accuracyGap) },
   { key: 'wrongReasonGradCam', label: 'wrong reason Grad-CAM', better: 'lower', get: (e) => finite(e.decoy?.wrongReasonGradCam?.score) },
   { key: 'wrongReasonInputGradient', label: 'wrong reason input grad', better: 'lower', get: (e) => finite(e.decoy?.wrongReasonInputGradient?.score) },
+  { key: 'worstGroupAccuracy', label: 'worst-group accuracy', better: 'higher', get: (e) => finite(e.bias?.worstGroupAccuracy) },
+  { key: 'conflictingAccuracy', label: 'bias-conflicting accuracy', better: 'higher', get: (e) => finite(e.bias?.conflictingAccuracy) },
+  // Neither direction: a model can score high here by reading the bias.
+  { key: 'alignedAccuracy', label: 'bias-aligned accuracy', better: null, get: (e) => finite(e.bias?.alignedAccuracy) },
+  { key: 'biasedAccuracy', label: 'biased-test accuracy', better: null, get: (e) => finite(e.bias?.biasedAccuracy) },
+  { key: 'biasMass', label: 'CAM mass on bias region', better: 'lower', get: (e) => finite(e.bias?.biasMass) },
   { key: 'deletionAuc', label: 'deletion AUC', better: 'lower', get: (e) => finite(e.faithfulness.deletionAuc) },
   { key: 'insertionAuc', label: 'insertion AUC', better: 'higher', get: (e) => finite(e.faithfulness.insertionAuc) },
   { key: 'averageDrop', label: 'average drop', better: 'lower', get: (e) => finite(e.faithfulness.averageDrop) },

@@ -14,7 +14,8 @@ import { coherence } from './coherence.js';
 import { decoyEnergy } from './decoy-energy.js';
 import { deletionInsertion } from './deletion-insertion.js';
 import { EVALUATE_DEFAULTS, type EvaluateSettings } from './evaluate-options.js';
-import type { DecoyEvaluation, Evaluation, FaithfulnessEvaluation, Figures } from './evaluation.js';
+import { groupAccuracy } from './group-accuracy.js';
+import type { BiasEvaluation, DecoyEvaluation, Evaluation, FaithfulnessEvaluation, Figures } from './evaluation.js';
 import { figureSamples, mapRows, pickSamples } from './figures.js';
 import { mapShape } from './map-shape.js';
 import { reconstruction } from './reconstruction.js';
@@ -153,7 +154,7 @@ function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseli
 /**
  * Evaluates a classifier and its explanations on `data.test` (docs/method.md §7) and returns evaluation.json's object:
  * accuracy (overall, per class); coherence and reconstruction for l1, l2 and ssim; map coverage and contrast; decoy energy and accuracy on decoy
- * datasets; deletion/insertion AUC and Average Drop on `faithfulnessN` images; and the report's figure data.
+ * datasets; group accuracies, the bias-aligned accuracy and the CAM mass on the bias region on datasets with a known bias; deletion/insertion AUC and Average Drop on `faithfulnessN` images; and the report's figure data.
  * Batch-CAM runs in eval mode on batches of 128 inside `scope()`, explaining the predicted class unless `camTarget`
  * says 'label'. Everything runs on the model's device (`model.device`): the batches are copied there as training's
  * are, the metrics are computed there and read back once per batch or once at the end. The model is left in eval
@@ -201,6 +202,28 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       };
     }
 
+    let bias: BiasEvaluation | null = null;
+    if (test.bias) {
+      const groups = groupAccuracy(preds, test.classes, test.bias.attributes, numClasses);
+      let biasedAccuracy = NaN;
+      if (test.alignedImages) {
+        const alignedPreds = noGrad(() => mapBatches(test, o.batchSize ?? 128, device, (x) => model.forward(x).argmax(1), test.alignedImages));
+        biasedAccuracy = noGrad(() => alignedPreds.eq(labels).to('float64').mean().item());
+      }
+      let biasMass: number | null = null;
+      let uniformBiasMass: number | null = null;
+      if (test.bias.masks) {
+        const masks = onDevice(test.bias.masks, [test.n, h, w], device);
+        // decoyEnergy is the masked share of CAM mass for any mask, not only a decoy patch.
+        biasMass = noGrad(() => decoyEnergy(pass.cams, masks).mean().item());
+        uniformBiasMass = noGrad(() => masks.to('float64').mean().item());
+      }
+      bias = {
+        region: test.bias.region, accuracy: acc.mean, alignedAccuracy: groups.aligned, conflictingAccuracy: groups.conflicting,
+        worstGroupAccuracy: groups.worstGroup, worstGroup: groups.worst, groups: groups.groups, biasedAccuracy, biasMass, uniformBiasMass,
+      };
+    }
+
     const faith = faithfulness(model, test, pass, blackValue(data.normalisation), o);
 
     const { means: meanCams, counts } = classMeans(pass.cams, labels, numClasses);
@@ -238,6 +261,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       maps,
       specificity,
       decoy,
+      bias,
       faithfulness: faith,
       figures,
     };

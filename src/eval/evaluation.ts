@@ -63,6 +63,34 @@ export interface DecoyEvaluation {
 }
 
 /**
+ * The shortcut measures of a dataset with a known bias attribute (DecoyMNIST, Biased-MNIST, ColorMNIST), on its
+ * de-biased test split (docs/method.md §7): the field's metrics — bias-aligned vs bias-conflicting accuracy,
+ * worst-group accuracy over (class × attribute) — the accuracy on the bias-aligned version of the same images, and
+ * where the bias is a region, the share of CAM mass on it.
+ */
+export interface BiasEvaluation {
+  /** Where the bias sits: 'patch', 'background' or 'object'. */
+  region: string;
+  /** Accuracy on the de-biased test split (the same number as `accuracy`). */
+  accuracy: number;
+  /** Accuracy on the test split's bias-aligned samples (NaN where none). */
+  alignedAccuracy: number;
+  /** Accuracy on its bias-conflicting samples. */
+  conflictingAccuracy: number;
+  /** The lowest accuracy of any (class, attribute) group with samples. */
+  worstGroupAccuracy: number;
+  worstGroup: { label: number; attribute: number; n: number };
+  /** Non-empty groups. */
+  groups: number;
+  /** Accuracy on the same images with every bias set to the sample's class (Biased-MNIST's ρ = 1 "biased" test). */
+  biasedAccuracy: number;
+  /** Mean share of CAM mass on the bias region (Σ cam·mask / Σ cam); null when the bias sits on the object. */
+  biasMass: number | null;
+  /** The same share for a uniform map: the region's mean area share; null with biasMass. */
+  uniformBiasMass: number | null;
+}
+
+/**
  * Faithfulness of the evaluation CAMs on a subset of the test images (docs/method.md §7). With n = 0 (skipped) the three
  * means are NaN, written as null in evaluation.json.
  */
@@ -110,6 +138,8 @@ export interface Evaluation {
   specificity: Record<Distance, ClassSpecificity>;
   /** Null for datasets without decoys. */
   decoy: DecoyEvaluation | null;
+  /** Null for datasets without a known bias attribute; absent in evaluations written before it existed. */
+  bias?: BiasEvaluation | null;
   faithfulness: FaithfulnessEvaluation;
   figures: Figures;
 }
@@ -117,5 +147,5 @@ export interface Evaluation {
 /** The top-level keys of evaluation.json, in order. */
 export const EVALUATION_KEYS = [
   'dataset', 'model', 'checkpoint', 'n', 'camTarget', 'accuracy', 'perClassAccuracy', 'coherence', 'reconstruction',
-  'maps', 'specificity', 'decoy', 'faithfulness', 'figures',
+  'maps', 'specificity', 'decoy', 'bias', 'faithfulness', 'figures',
 ] as const;

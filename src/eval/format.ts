@@ -48,5 +48,12 @@ export function formatEvaluation(ev: Evaluation): string {
       `(share of patch pixels lit, XIL typology; lower is better) Grad-CAM ${num(decoy.wrongReasonGradCam.score)}, ` +
       `input gradients ${num(decoy.wrongReasonInputGradient.score)}`);
   }
+  const bias = ev.bias;
+  if (bias) {
+    lines.push(`bias (${bias.region}): worst-group accuracy ${pct(bias.worstGroupAccuracy)} (class ${bias.worstGroup.label}, attribute ` +
+      `${bias.worstGroup.attribute}, ${bias.worstGroup.n} images; ${bias.groups} groups), bias-aligned ${pct(bias.alignedAccuracy)}, ` +
+      `bias-conflicting ${pct(bias.conflictingAccuracy)}, on the bias-aligned test images ${pct(bias.biasedAccuracy)}` +
+      (bias.biasMass !== null ? `; CAM mass on the ${bias.region} ${num(bias.biasMass)} (uniform map ${num(bias.uniformBiasMass)})` : ''));
+  }
   return lines.join('\n');
 }

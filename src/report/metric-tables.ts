@@ -25,6 +25,15 @@ export function summaryTable(ev: Evaluation): string {
     rows.push(['wrong-reason score, Grad-CAM (share of patch pixels lit; lower is better)', fmt(ev.decoy.wrongReasonGradCam?.score)]);
     rows.push(['wrong-reason score, input gradients (RRR explainer)', fmt(ev.decoy.wrongReasonInputGradient?.score)]);
   }
+  const bias = ev.bias;
+  if (bias) {
+    rows.push([`worst-group accuracy (groups: class × ${bias.region === 'patch' ? 'patch shade' : 'colour'})`, pct(bias.worstGroupAccuracy)]);
+    rows.push(['bias-aligned accuracy (test samples whose bias matches their class)', pct(bias.alignedAccuracy)]);
+    rows.push(['bias-conflicting accuracy', pct(bias.conflictingAccuracy)]);
+    rows.push(['accuracy on the bias-aligned test images (the "biased" test set)', pct(bias.biasedAccuracy)]);
+    rows.push([`CAM mass on the bias region (${bias.region}; lower is better)`, fmt(bias.biasMass)]);
+    rows.push(['… of a uniform map (reference)', fmt(bias.uniformBiasMass)]);
+  }
   const fa = ev.faithfulness;
   rows.push(['deletion AUC (lower is better)', fmt(fa?.deletionAuc)]);
   rows.push(['insertion AUC (higher is better)', fmt(fa?.insertionAuc)]);
