@@ -7,6 +7,9 @@ COLS = [("accuracy", "accuracy %", 100, 2), ("coherenceSsim", "coherence ssim �
         ("specificitySsim", "within/between ssim ↓", 1, 3), ("decoyEnergy", "decoy energy ↓", 1, 4),
         ("accuracyGap", "clean − decoy acc. pp", 100, 2), ("wrongReasonGradCam", "wrong reason Grad-CAM ↓", 1, 3),
         ("wrongReasonInputGradient", "wrong reason input grad ↓", 1, 3),
+        ("worstGroupAccuracy", "worst-group acc. % ↑", 100, 2), ("conflictingAccuracy", "bias-conflicting acc. % ↑", 100, 2),
+        ("alignedAccuracy", "bias-aligned acc. %", 100, 2), ("biasedAccuracy", "biased-test acc. %", 100, 2),
+        ("biasMass", "CAM mass on bias ↓", 1, 3),
         ("deletionAuc", "deletion AUC ↓", 1, 3), ("insertionAuc", "insertion AUC ↑", 1, 3), ("averageDrop", "avg drop ↓", 1, 3)]
 
 agg = json.load(open(sys.argv[1]))

@@ -171,12 +171,12 @@ test('mixed sizes load once --image-size is given', async () => {
 });
 
 test('unknown dataset spec syntax is refused by the options, the loader and --image-size / --channels checks', async () => {
-  for (const bad of ['mnist2', 'folders:/x', 'folder:', 'idx:', 'cifar10']) {
+  for (const bad of ['mnist2', 'folders:/x', 'folder:', 'idx:', 'cifar10', 'biased-mnist:1.5', 'biased-mnist']) {
     assert.throws(() => resolveConfig({ dataset: bad }), (e: Error) => e instanceof OptionError && /--dataset: /.test(e.message), bad);
     await assert.rejects(loadDataset(bad), DataError);
   }
   assert.match(String((() => { try { resolveConfig({ dataset: 'cifar10' }); } catch (e) { return (e as Error).message; } return ''; })()),
-    /unknown dataset "cifar10": expected one of mnist, fashion-mnist, decoy-mnist, decoy-fashion-mnist, folder:DIR .* or idx:DIR/);
+    /unknown dataset "cifar10": expected one of mnist, fashion-mnist, decoy-mnist, decoy-fashion-mnist, color-mnist, biased-mnist:RHO, .*folder:DIR .* or idx:DIR/);
   assert.equal(resolveConfig({ dataset: 'folder:rel/dir' }).dataset, `folder:${join(process.cwd(), 'rel/dir')}`, 'directories are stored absolute');
   assert.throws(() => resolveConfig({ dataset: 'folder:/x', imageSize: '8' }), /--image-size: got "8", expected H or HxW with both in \[16, 4096\]/);
   assert.throws(() => resolveConfig({ dataset: 'folder:/x', channels: 2 }), /--channels: got 2, expected 1 \(grey\) or 3 \(RGB\)/);
