@@ -125,7 +125,9 @@ export function ssimMapsSharing(a: Tensor, bs: readonly Tensor[], o: SsimOptions
       const f = gh.matmul(rows).reshape([B, stats.length, H - k + 1, W - k + 1]);
       return stats.map((_, i) => f.select(1, i));
     };
-    const constant = ys.map((y) => !y.requiresGrad);
+    // With `own` given only the targets' statistics are left: filtering the constant ones in the same product as
+    // the graded ones saves a product per call (the Batch-CAM Loss's comparison after the Prototype Loss's).
+    const constant = ys.map((y) => !y.requiresGrad && !own);
     const first = own ? 0 : 2; // where the targets' graded statistics start
     const graded = filter([...(own ? [] : [x, x.mul(x)]), ...ys.map((y) => x.mul(y)),
       ...ys.filter((_, i) => !constant[i]).flatMap((y) => [y, y.mul(y)])]);
