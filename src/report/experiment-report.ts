@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import { AGGREGATE_METRICS, BASELINE_SETTING } from '../eval/aggregate.js';
+import { AGGREGATE_METRICS, BASELINE_SETTING, type MetricKey } from '../eval/aggregate.js';
 import { camUri, figureClassCount, figureSize, greyUri, legend, sampleTile, tileOrGap } from './figures.js';
 import { el, esc, fmt, page } from './html.js';
 import {
@@ -199,6 +199,23 @@ function decoyFigures(g: Group, runs: readonly SettingRun[]): string {
       el('tbody', {}, ...rows));
 }
 
+/**
+ * Shortcut figures (datasets with a known bias attribute: DecoyMNIST, Biased-MNIST, ColorMNIST): per setting, mean ±
+ * std over seeds of worst-group and bias-conflicting accuracy, and of the CAM mass on the bias region where it is one.
+ */
+function biasFigures(g: Group): string {
+  const chart = (key: MetricKey, title: string, yLabel: string): string => {
+    const bars = g.rows.map((r) => ({ label: r.setting ?? '?', value: metricOf(r, key)?.mean ?? null, error: metricOf(r, key)?.std ?? null }));
+    return bars.some((b) => b.value !== null) ? barChart(bars, { title, yLabel }) : '';
+  };
+  const charts = [
+    chart('worstGroupAccuracy', 'Worst-group accuracy (mean ± std over seeds)', 'accuracy'),
+    chart('conflictingAccuracy', 'Bias-conflicting accuracy (mean ± std over seeds)', 'accuracy'),
+    chart('biasMass', 'CAM mass on the bias region (mean ± std over seeds; lower is better)', 'share'),
+  ].join('');
+  return charts ? el('h3', {}, 'Shortcut: groups of class × bias attribute') + charts : '';
+}
+
 /** The body of an experiment report: aggregate table, then per (model, dataset) the curves, grids and decoy figures. */
 export function experimentReportBody(dir: string, agg: Aggregate, readWarnings: readonly string[] = []): string {
   const rows = agg.rows ?? [];
@@ -207,7 +224,7 @@ export function experimentReportBody(dir: string, agg: Aggregate, readWarnings: 
   const blocks = groups(rows, baseline).map((g) => {
     const runs = firstRuns(dir, g, missing);
     return el('section', { class: 'group' }, el('h2', {}, esc(g.key)), accuracyCurves(runs), stepCurves(dir, g),
-      el('h3', {}, `Explanations: ${esc(baseline)} vs regularised (first seed of each)`), sideBySide(runs), decoyFigures(g, runs));
+      el('h3', {}, `Explanations: ${esc(baseline)} vs regularised (first seed of each)`), sideBySide(runs), decoyFigures(g, runs), biasFigures(g));
   });
   const warn = [...readWarnings, ...(missing.length ? [`run directories not found: ${missing.join(', ')}`] : [])];
   const failed = (agg.failed ?? []).map((f) => `${f.dir ?? '?'}: ${f.reason ?? 'failed'}`);
