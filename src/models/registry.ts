@@ -1,10 +1,13 @@
+import { OptionError } from '../config/option-spec.js';
 import type { Classifier } from './classifier.js';
 import { ConvNeXtV2 } from './convnext-v2.js';
+import { ResNet } from './resnet.js';
 import { ResNet18 } from './resnet18.js';
 import { SimpleCNN } from './simple-cnn.js';
 
 /** Model names the CLI and configs accept. */
-export const MODEL_NAMES = ['simplecnn', 'resnet18', 'convnextv2-atto', 'convnextv2-tiny'] as const;
+export const MODEL_NAMES = ['simplecnn', 'resnet18', 'convnextv2-atto', 'convnextv2-tiny',
+  'resnet18-imagenet', 'resnet34-imagenet', 'resnet50-imagenet'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Options of {@link createModel}. */
@@ -24,6 +27,16 @@ export function createModel(name: string, numClasses = 10, opts: ModelOptions = 
   switch (name) {
     case 'simplecnn': return new SimpleCNN(numClasses, c, [h, w]);
     case 'resnet18': return new ResNet18(numClasses, c);
+    case 'resnet18-imagenet':
+    case 'resnet34-imagenet':
+    case 'resnet50-imagenet': {
+      // layer4 is the input / 32 (rounded up): below 33 px it is 1×1 and a CAM has no spatial extent.
+      if (h < 33 || w < 33) {
+        throw new OptionError(`--model ${name} needs images of at least 33×33 px (its CAM layer is 1/32 of the input); these are ` +
+          `${h}×${w}: use resnet18 (built for 28 px) or a larger --image-size`);
+      }
+      return new ResNet(Number(name.slice(6, 8)) as 18 | 34 | 50, numClasses, c);
+    }
     case 'convnextv2':
     case 'convnextv2-atto': return new ConvNeXtV2(numClasses, 'atto', c, opts.dropPath ?? 0);
     case 'convnextv2-tiny': return new ConvNeXtV2(numClasses, 'tiny', c, opts.dropPath ?? 0);

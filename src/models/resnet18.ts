@@ -3,44 +3,9 @@ import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
 import type { ForwardContext } from '../nn/forward-context.js';
-import { Module } from '../nn/module.js';
 import { Sequential } from '../nn/sequential.js';
 import { Classifier, type SplitForward } from './classifier.js';
-
-/** torchvision's BasicBlock: two 3×3 conv-BN with a (projected when the shape changes) shortcut. */
-export class BasicBlock extends Module {
-  readonly conv1: Conv2d;
-  readonly bn1: BatchNorm2d;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm2d;
-  readonly shortcut: Sequential | null;
-
-  constructor(inC: number, outC: number, stride: number) {
-    super();
-    this.conv1 = this.child('conv1', new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false }));
-    this.bn1 = this.child('bn1', new BatchNorm2d(outC));
-    this.conv2 = this.child('conv2', new Conv2d(outC, outC, 3, { padding: 1, bias: false }));
-    this.bn2 = this.child('bn2', new BatchNorm2d(outC));
-    this.shortcut = stride !== 1 || inC !== outC
-      ? this.child('shortcut', new Sequential([new Conv2d(inC, outC, 1, { stride, bias: false }), new BatchNorm2d(outC)]))
-      : null;
-  }
-
-  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
-    return scope(() => {
-      // ReLU and the residual add in place, as torchvision's inplace=True: batch norm and the add keep nothing that
-      // backward reads from their outputs, so no N×C×H×W buffer is written twice.
-      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x), ctx).relu_()), ctx);
-      const shortcut = this.shortcut ? this.shortcut.forward(x, ctx) : x;
-      return out.add_(shortcut).relu_();
-    });
-  }
-
-  macs(inC: number, outC: number, outHW: number, stride: number): number {
-    const proj = stride !== 1 || inC !== outC ? outHW * outHW * outC * inC : 0;
-    return outHW * outHW * outC * (inC * 9 + outC * 9) + proj;
-  }
-}
+import { BasicBlock } from './resnet-blocks.js';
 
 const WIDTHS = [64, 128, 256, 512];
 const STRIDES = [1, 2, 2, 2];

@@ -1,5 +1,5 @@
 import { conv2d, zeros, type Tensor } from '../torch/index.js';
-import { uniform, truncNormal } from './init.js';
+import { kaimingNormalFanOut, uniform, truncNormal } from './init.js';
 import { Module } from './module.js';
 
 export interface Conv2dConfig {
@@ -8,7 +8,7 @@ export interface Conv2dConfig {
   groups?: number;
   bias?: boolean;
   /** 'torch' (default, kaiming-uniform) or 'trunc-normal' (std 0.02, bias 0; ConvNeXt). */
-  init?: 'torch' | 'trunc-normal';
+  init?: 'torch' | 'trunc-normal' | 'kaiming-fan-out';
 }
 
 /** 2-D convolution with a square kernel. Keys: weight (O×I/g×k×k), bias (O). */
@@ -27,7 +27,8 @@ export class Conv2d extends Module {
     const fanIn = (inChannels / this.groups) * kernel * kernel;
     const shape = [outChannels, inChannels / this.groups, kernel, kernel];
     const tn = c.init === 'trunc-normal';
-    this.weight = this.param('weight', tn ? truncNormal(shape, 0.02) : uniform(shape, 1 / Math.sqrt(fanIn)));
+    this.weight = this.param('weight', tn ? truncNormal(shape, 0.02)
+      : c.init === 'kaiming-fan-out' ? kaimingNormalFanOut(shape) : uniform(shape, 1 / Math.sqrt(fanIn)));
     this.bias = c.bias === false ? null
       : this.param('bias', tn ? zeros([outChannels]) : uniform([outChannels], 1 / Math.sqrt(fanIn)));
   }

@@ -19,3 +19,12 @@ export function truncNormal(shape: readonly number[], std: number): Tensor {
   t.dispose();
   return s;
 }
+
+/** N(0, 2/fan_out): torchvision ResNet's kaiming_normal_(mode='fan_out', nonlinearity='relu') for its convolutions. */
+export function kaimingNormalFanOut(shape: readonly number[]): Tensor {
+  const fanOut = shape[0]! * shape.slice(2).reduce((a, b) => a * b, 1);
+  const n = randn(shape);
+  const t = n.mul(Math.sqrt(2 / fanOut));
+  n.dispose();
+  return t;
+}

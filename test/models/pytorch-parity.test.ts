@@ -12,10 +12,17 @@ import { pyScript, PYTHON } from '../helpers/python.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'batchcam-parity-'));
 
-for (const name of ['simplecnn', 'resnet18', 'convnextv2-atto', 'convnextv2-tiny']) {
-  test(`${name}: parameter count, logits and Batch-CAM equal PyTorch's on identical weights`, () => {
+// The 28-px models against their PyTorch definitions (test/py/models_ref.py); the ImageNet ResNets against
+// torchvision's own, at 64 px (CAM layer 2×2) to stay quick.
+const CASES: [string, [number, number, number]][] = [
+  ['simplecnn', [1, 28, 28]], ['resnet18', [1, 28, 28]], ['convnextv2-atto', [1, 28, 28]], ['convnextv2-tiny', [1, 28, 28]],
+  ['resnet18-imagenet', [3, 64, 64]], ['resnet34-imagenet', [3, 64, 64]], ['resnet50-imagenet', [3, 64, 64]],
+];
+
+for (const [name, shape] of CASES) {
+  test(`${name}: parameter count, logits and Batch-CAM equal ${name.endsWith('-imagenet') ? 'torchvision\'s' : 'PyTorch\'s'} on identical weights`, () => {
     T.manualSeed(7);
-    const model = createModel(name);
+    const model = createModel(name, 10, { inputShape: shape });
     // Non-trivial batch-norm statistics and GRN/LayerNorm parameters, so eval mode is not an identity there.
     T.noGrad(() => {
       for (const [k, t] of model.stateDict()) {
@@ -24,7 +31,7 @@ for (const name of ['simplecnn', 'resnet18', 'convnextv2-atto', 'convnextv2-tiny
       }
     });
     model.eval();
-    const x = T.rand([4, 1, 28, 28]);
+    const x = T.rand([4, ...shape]);
     const y = T.tensor([3, 1, 4, 1], [4], { dtype: 'int64' });
     const weights = join(dir, `${name}.safetensors`);
     const inputs = join(dir, `${name}-in.safetensors`);

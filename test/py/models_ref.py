@@ -111,7 +111,24 @@ class ConvNeXtV2(nn.Module):
         return feats[layer], self.head(self.norm(x.mean([-2, -1])))
 
 
+def torchvision_resnet(depth, num_classes=10):
+    """torchvision's own ImageNet ResNet (not a re-definition), with a forward split at layer4."""
+    import types
+    import torchvision
+    model = getattr(torchvision.models, f"resnet{depth}")(num_classes=num_classes)
+
+    def forward_split(self, x, layer="layer4"):
+        h = self.layer3(self.layer2(self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))))
+        a = self.layer4(h)
+        return a, self.fc(torch.flatten(self.avgpool(a), 1))
+
+    model.forward_split = types.MethodType(forward_split, model)
+    return model
+
+
 def create(name):
+    if name.endswith("-imagenet"):
+        return torchvision_resnet(int(name[6:8]))
     return {"simplecnn": lambda: SimpleCNN(), "resnet18": lambda: ResNet18(),
             "convnextv2-atto": lambda: ConvNeXtV2(size="atto"),
             "convnextv2-tiny": lambda: ConvNeXtV2(size="tiny")}[name]()

@@ -1,0 +1,100 @@
+import { scope, type Tensor } from '../torch/index.js';
+import { BatchNorm2d } from '../nn/batch-norm2d.js';
+import { Conv2d, type Conv2dConfig } from '../nn/conv2d.js';
+import type { ForwardContext } from '../nn/forward-context.js';
+import { Module } from '../nn/module.js';
+import { Sequential } from '../nn/sequential.js';
+
+/** How a residual block is built: the name of its projection shortcut and its convolutions' initialisation. */
+export interface BlockOptions {
+  /** Child name of the projection (conv 1×1 + BN) when the shape changes: torchvision's 'downsample'; our 28-px ResNet18's 'shortcut'. */
+  readonly shortcutName?: string;
+  readonly init?: Conv2dConfig['init'];
+}
+
+/** The projection shortcut, conv 1×1 (stride) + BN, when the block changes the shape; null otherwise. */
+function projection(inC: number, outC: number, stride: number, init: Conv2dConfig['init']): Sequential | null {
+  return stride !== 1 || inC !== outC ? new Sequential([new Conv2d(inC, outC, 1, { stride, bias: false, init }), new BatchNorm2d(outC)]) : null;
+}
+
+/** torchvision's BasicBlock: two 3×3 conv-BN with a (projected when the shape changes) shortcut. */
+export class BasicBlock extends Module {
+  static readonly expansion = 1;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly shortcut: Sequential | null;
+
+  constructor(inC: number, outC: number, stride: number, o: BlockOptions = {}) {
+    super();
+    const init = o.init;
+    this.conv1 = this.child('conv1', new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false, init }));
+    this.bn1 = this.child('bn1', new BatchNorm2d(outC));
+    this.conv2 = this.child('conv2', new Conv2d(outC, outC, 3, { padding: 1, bias: false, init }));
+    this.bn2 = this.child('bn2', new BatchNorm2d(outC));
+    const proj = projection(inC, outC, stride, init);
+    this.shortcut = proj && this.child(o.shortcutName ?? 'shortcut', proj);
+  }
+
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
+    return scope(() => {
+      // ReLU and the residual add in place, as torchvision's inplace=True: batch norm and the add keep nothing that
+      // backward reads from their outputs, so no N×C×H×W buffer is written twice.
+      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x), ctx).relu_()), ctx);
+      const shortcut = this.shortcut ? this.shortcut.forward(x, ctx) : x;
+      return out.add_(shortcut).relu_();
+    });
+  }
+
+  macs(inC: number, outC: number, outHW: number, stride: number): number {
+    const proj = stride !== 1 || inC !== outC ? outHW * outHW * outC * inC : 0;
+    return outHW * outHW * outC * (inC * 9 + outC * 9) + proj;
+  }
+}
+
+/**
+ * torchvision's Bottleneck (ResNet v1.5, the stride on the 3×3): conv 1×1 to `width`, conv 3×3 (stride), conv 1×1 to
+ * 4·width, each with BN, and the (projected when the shape changes) shortcut.
+ */
+export class Bottleneck extends Module {
+  static readonly expansion = 4;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly conv3: Conv2d;
+  readonly bn3: BatchNorm2d;
+  readonly shortcut: Sequential | null;
+
+  constructor(inC: number, width: number, stride: number, o: BlockOptions = {}) {
+    super();
+    const init = o.init;
+    const outC = width * Bottleneck.expansion;
+    this.conv1 = this.child('conv1', new Conv2d(inC, width, 1, { bias: false, init }));
+    this.bn1 = this.child('bn1', new BatchNorm2d(width));
+    this.conv2 = this.child('conv2', new Conv2d(width, width, 3, { stride, padding: 1, bias: false, init }));
+    this.bn2 = this.child('bn2', new BatchNorm2d(width));
+    this.conv3 = this.child('conv3', new Conv2d(width, outC, 1, { bias: false, init }));
+    this.bn3 = this.child('bn3', new BatchNorm2d(outC));
+    const proj = projection(inC, outC, stride, init);
+    this.shortcut = proj && this.child(o.shortcutName ?? 'shortcut', proj);
+  }
+
+  forward(x: Tensor, ctx: ForwardContext = {}): Tensor {
+    return scope(() => {
+      const a = this.bn1.forward(this.conv1.forward(x), ctx).relu_();
+      const b = this.bn2.forward(this.conv2.forward(a), ctx).relu_();
+      const out = this.bn3.forward(this.conv3.forward(b), ctx);
+      const shortcut = this.shortcut ? this.shortcut.forward(x, ctx) : x;
+      return out.add_(shortcut).relu_();
+    });
+  }
+
+  macs(inC: number, width: number, inHW: number, stride: number): number {
+    const outHW = Math.ceil(inHW / stride);
+    const outC = width * Bottleneck.expansion;
+    const proj = stride !== 1 || inC !== outC ? outHW * outHW * outC * inC : 0;
+    return inHW * inHW * width * inC + outHW * outHW * (width * width * 9 + outC * width) + proj;
+  }
+}

@@ -1,0 +1,109 @@
+import { adaptiveAvgPool2d, maxPool2d, scope, type Tensor } from '../torch/index.js';
+import { BatchNorm2d } from '../nn/batch-norm2d.js';
+import { Conv2d } from '../nn/conv2d.js';
+import type { ForwardContext } from '../nn/forward-context.js';
+import { Linear } from '../nn/linear.js';
+import { Sequential } from '../nn/sequential.js';
+import { Classifier, type SplitForward } from './classifier.js';
+import { BasicBlock, Bottleneck } from './resnet-blocks.js';
+
+/** The ImageNet ResNets torchvision and timm build: block type and blocks per stage. */
+export const RESNET_DEPTHS = {
+  18: { block: 'basic', layers: [2, 2, 2, 2] },
+  34: { block: 'basic', layers: [3, 4, 6, 3] },
+  50: { block: 'bottleneck', layers: [3, 4, 6, 3] },
+} as const;
+
+export type ResNetDepth = keyof typeof RESNET_DEPTHS;
+
+const WIDTHS = [64, 128, 256, 512];
+
+/**
+ * torchvision's ImageNet ResNet (`torchvision.models.resnet18/34/50`; timm's `resnet18/34/50` have the same layout
+ * and key names): a 7×7 stride-2 stem with a 3×3 stride-2 max-pool (input/4), layer1..layer4 (strides 1, 2, 2, 2:
+ * input/4 … input/32), global average pooling and FC. Key names are torchvision's (`layer1.0.downsample.0.weight`, …),
+ * so its state dicts load as they are; convolutions start from its kaiming-normal (fan-out) initialisation. CAM layers
+ * 'layer4' (default; 7×7 at 224 px, at least 2×2 from 33 px) and 'layer3'.
+ */
+export class ResNet extends Classifier {
+  readonly camLayers = ['layer4', 'layer3'] as const;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly layers: Sequential[];
+  readonly fc: Linear;
+  readonly features: number;
+
+  constructor(readonly depth: ResNetDepth, readonly numClasses = 1000, readonly inChannels = 3) {
+    super();
+    const spec = RESNET_DEPTHS[depth];
+    if (!spec) throw new RangeError(`ResNet: depth ${depth} is not one of ${Object.keys(RESNET_DEPTHS).join(', ')}`);
+    const o = { shortcutName: 'downsample', init: 'kaiming-fan-out' } as const;
+    this.conv1 = this.child('conv1', new Conv2d(inChannels, 64, 7, { stride: 2, padding: 3, bias: false, init: o.init }));
+    this.bn1 = this.child('bn1', new BatchNorm2d(64));
+    const expansion = spec.block === 'basic' ? BasicBlock.expansion : Bottleneck.expansion;
+    let inC = 64;
+    this.layers = WIDTHS.map((w, i) => {
+      const blocks = Array.from({ length: spec.layers[i]! }, (_, b) => {
+        const stride = b === 0 && i > 0 ? 2 : 1;
+        const block = spec.block === 'basic' ? new BasicBlock(inC, w, stride, o) : new Bottleneck(inC, w, stride, o);
+        inC = w * expansion;
+        return block;
+      });
+      return this.child(`layer${i + 1}`, new Sequential(blocks));
+    });
+    this.features = 512 * expansion;
+    this.fc = this.child('fc', new Linear(this.features, numClasses));
+  }
+
+  forwardSplit(x: Tensor, layer = 'layer4', ctx: ForwardContext = {}): SplitForward {
+    this.checkLayer(layer);
+    const stop = Number(layer.slice(5)) - 1;
+    return scope(() => {
+      // Own scope: the stem's full-resolution buffers are freed before layer1.
+      let h = scope(() => maxPool2d(this.bn1.forward(this.conv1.forward(x), ctx).relu_(), 3, 2, 1));
+      let activation: Tensor | null = null;
+      for (let i = 0; i < 4; i++) {
+        const next = this.layers[i]!.forward(h, ctx);
+        // Released stage by stage: without autograd only one stage's input is alive at a time.
+        if (h !== activation) h.dispose();
+        h = next;
+        if (i === stop) activation = h;
+      }
+      const logits = this.fc.forward(adaptiveAvgPool2d(h, 1).flatten(1));
+      return { activation: activation!, logits };
+    });
+  }
+
+  override headIsPerSample(layer: string): boolean {
+    return layer === 'layer4' || !this.training;
+  }
+
+  /** At 224×224 px. */
+  macsPerImage(): number {
+    return this.macsAt(224, 224);
+  }
+
+  /** Multiply–accumulates of one forward pass at H×W. */
+  macsAt(height: number, width: number): number {
+    const out = (n: number, k: number, s: number, p: number): number => Math.floor((n + 2 * p - k) / s) + 1;
+    let h = out(height, 7, 2, 3);
+    let w = out(width, 7, 2, 3);
+    let macs = h * w * 64 * 49 * this.inChannels;
+    h = out(h, 3, 2, 1);
+    w = out(w, 3, 2, 1);
+    for (const stage of this.layers) {
+      for (const block of stage.layers) {
+        const m = block as unknown as BasicBlock | Bottleneck;
+        const stride = m.conv2.stride;
+        const [ho, wo] = [Math.ceil(h / stride), Math.ceil(w / stride)];
+        const convMacs = (c: Conv2d, hw: number): number => hw * c.weight.numel;
+        macs += m instanceof Bottleneck
+          ? convMacs(m.conv1, h * w) + convMacs(m.conv2, ho * wo) + convMacs(m.conv3, ho * wo)
+          : convMacs(m.conv1, ho * wo) + convMacs(m.conv2, ho * wo);
+        if (m.shortcut) macs += convMacs(m.shortcut.layers[0] as Conv2d, ho * wo);
+        [h, w] = [ho, wo];
+      }
+    }
+    return macs + this.features * this.numClasses;
+  }
+}
