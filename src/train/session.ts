@@ -5,6 +5,7 @@ import type { Optimizer } from '../nn/optimizer.js';
 import { SGD } from '../nn/sgd.js';
 import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
+import { loadPretrained } from '../models/pretrained.js';
 import { loadTrainingData } from '../data/load-dataset.js';
 import { imagesToTensor, labelsToTensor } from '../data/batching/tensor-batch.js';
 import type { BatchStream } from '../data/batching/batch-stream.js';
@@ -38,6 +39,8 @@ export interface Session {
   position: Position;
   history: EpochRecord[];
   resumed: boolean;
+  /** What set-up did that the user should see: where pretrained weights came from and what was adapted. */
+  notes: string[];
 }
 
 /**
@@ -58,11 +61,20 @@ function makeOptimizer(cfg: TrainConfig, model: Classifier): Optimizer {
     : new AdamW(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
 }
 
-/** The seeded model of `cfg` on `device`, checked to have the requested --cam-layer. */
-function buildModel(cfg: TrainConfig, data: TrainingData, device: string): Classifier {
+/** The seeded model of `cfg` on `device` (from --pretrained's weights when given; `notes` says what was adapted), checked to have the requested --cam-layer. */
+function buildModel(cfg: TrainConfig, data: TrainingData, device: string, notes: string[]): Classifier {
   manualSeed(cfg.seed);
   // Built on the CPU from the seed (the same weights on any device), then moved.
   const model = createModel(cfg.model, data.info.numClasses, { dropPath: cfg.dropPath, inputShape: data.info.imageShape });
+  if (cfg.pretrained !== null) {
+    try {
+      const report = loadPretrained(model, cfg.pretrained);
+      notes.push(`weights from ${report.file}`, ...report.notes);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
   if (device !== 'cpu') model.toDevice(device);
   if (cfg.camLayer && !model.camLayers.includes(cfg.camLayer)) {
     const layers = model.camLayers.join(', ');
@@ -110,7 +122,9 @@ export async function openSession(fresh: TrainConfig | null, paths: RunPaths, o:
     // Data first: the model's input channels, size and classes come from it (loading draws nothing from libtorch's RNG).
     const data = o.data ?? (await loadConfigData(cfg));
     const device = o.device(cfg);
-    model = buildModel(cfg, data, device);
+    const notes: string[] = [];
+    // A resumed run's weights come from its checkpoint: the pretrained file is read only for a fresh one.
+    model = buildModel(ck ? { ...cfg, pretrained: null } : cfg, data, device, notes);
     const optimizer = makeOptimizer(cfg, model);
     bank = buildBank(cfg, data, device);
     // Opening starts nothing: a streamed loader's worker threads start with the first batch.
@@ -120,7 +134,7 @@ export async function openSession(fresh: TrainConfig | null, paths: RunPaths, o:
     if (ck) restoreCheckpoint(ck, { model, optimizer, bank }, paths.checkpoint);
     return {
       cfg, data, model, optimizer, bank, loader, schedule,
-      position: ck ? ck.position : startPosition(), history: ck ? [...(ck.history as EpochRecord[])] : [], resumed: ck !== null,
+      position: ck ? ck.position : startPosition(), history: ck ? [...(ck.history as EpochRecord[])] : [], resumed: ck !== null, notes,
     };
   } catch (e) {
     model?.dispose();

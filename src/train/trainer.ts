@@ -93,6 +93,7 @@ export async function train(partial: Partial<TrainConfig> | Record<string, unkno
     dp?.broadcastModel(session.model);
     // Every check has passed: from here on the directory changes.
     run.begin(session.cfg, session.resumed ? session.position : null);
+    if (run.writes && !o.quiet) for (const note of session.notes) process.stderr.write(`${note}\n`);
     const result = await trainLoop(session, run, dp, { ...o, quiet: o.quiet || !run.writes });
     finished = true;
     return result;
