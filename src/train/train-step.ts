@@ -20,6 +20,8 @@ export interface StepState {
   optimizer: Optimizer;
   /** model.parameters(), fetched once. */
   params: Tensor[];
+  /** The parameters outside the classification head, which `--freeze-backbone-steps` keeps still. */
+  backbone: Tensor[];
   bank: PrototypeBank | null;
   cfg: TrainConfig;
   /** Data-parallel: this process's job (the batch is then this rank's shard); absent for one process. */
@@ -60,6 +62,8 @@ export function trainStep(s: StepState, batch: PlainBatch, at: Pick<Position, 'e
     s.optimizer.zeroGrad();
     backward(dp ? t.loss.mul(dp.worldSize) : t.loss);
     if (dp) dp.allReduceGradients(s.params);
+    // A parameter without a gradient is left alone by the optimiser (no update, no weight decay, no moments).
+    if (at.step < s.cfg.freezeBackboneSteps) for (const p of s.backbone) p.grad = null;
     const on = LOGGED_TERMS.filter((d) => t[d.key] !== null);
     // float64 keeps every value exactly as the term's own dtype holds it (the count too).
     const stacked = noGrad(() => stack([

@@ -13,6 +13,7 @@ import { LOGGED_TERMS } from './objective-terms.js';
 import { OptionError, resolveConfig, type TrainConfig } from './options.js';
 import type { Position } from './position.js';
 import { Progress } from './progress.js';
+import { trainMode } from './train-mode.js';
 import { addStep, emptySums } from './running-sums.js';
 import { closeSession, openSession, type EpochRecord, type Session } from './session.js';
 import { evaluateAccuracy } from './test-pass.js';
@@ -116,7 +117,8 @@ function joinJob(env: DistEnv, cfg: TrainConfig | null): DataParallel {
 async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o: TrainOptions): Promise<TrainResult> {
   const { cfg, model, optimizer, bank, data, loader, schedule, history } = s;
   const parts = { model, optimizer, bank, config: cfg, history, data: dataRecord(data) };
-  const state: StepState = { model, optimizer, params: model.parameters(), bank, cfg, ...(dp ? { dp } : {}) };
+  const backbone = model.namedParameters().filter(([k]) => !k.startsWith(model.headPrefix)).map(([, p]) => p);
+  const state: StepState = { model, optimizer, params: model.parameters(), backbone, bank, cfg, ...(dp ? { dp } : {}) };
   let pos = s.position;
   let checkpointedAt: number | null = s.resumed ? pos.step : null;
   let stepsThisRun = 0;
@@ -125,7 +127,7 @@ async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o:
     checkpointedAt = pos.step;
   };
   const result = (): TrainResult => ({ config: cfg, model, bank, history, paths: run.paths, data, position: pos });
-  model.train();
+  trainMode(model, cfg);
 
   while (pos.epoch < cfg.epochs) {
     const progress = new Progress(`epoch ${pos.epoch + 1}/${cfg.epochs}`, data.train.n, 'img', process.stderr, o.quiet);
