@@ -53,22 +53,37 @@ export class ConvNeXtBlock extends Module {
   }
 }
 
-/** Stage sizes: depths and widths of the three 28/14/7 stages. */
+/** Stage sizes of the 28-px layout: depths and widths of the three 28/14/7 stages. */
 export const CONVNEXT_SIZES = {
   atto: { depths: [2, 2, 6], dims: [40, 80, 160] },
   tiny: { depths: [3, 3, 9], dims: [96, 192, 384] },
 } as const;
 export type ConvNeXtSize = keyof typeof CONVNEXT_SIZES;
 
+/** Stage sizes of the official ImageNet layout (facebookresearch/ConvNeXt-V2, timm's convnextv2_*): four stages. */
+export const CONVNEXT_IMAGENET_SIZES = {
+  atto: { depths: [2, 2, 6, 2], dims: [40, 80, 160, 320] },
+  femto: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] },
+  pico: { depths: [2, 2, 6, 2], dims: [64, 128, 256, 512] },
+  nano: { depths: [2, 2, 8, 2], dims: [80, 160, 320, 640] },
+  tiny: { depths: [3, 3, 9, 3], dims: [96, 192, 384, 768] },
+} as const;
+export type ConvNeXtImageNetSize = keyof typeof CONVNEXT_IMAGENET_SIZES;
+
+/** 'small': our 28-px adaptation (3×3 stride-1 stem, three stages); 'imagenet': the official 4×4 stride-4 patchify stem and four stages. */
+export type ConvNeXtLayout = 'small' | 'imagenet';
+
 /**
- * ConvNeXt-V2 for 1×28×28: stem conv3×3 stride 1 + LayerNorm (28×28), stages at 28, 14 and 7 joined by
- * LayerNorm + conv2×2 stride 2, head GAP → LayerNorm → FC (per-sample). CAM layers: 'stage3' (the last stage,
- * default) and 'stage2'. Keys follow the official implementation (downsample_layers, stages, norm, head).
+ * ConvNeXt-V2. The 'small' layout, for 1×28×28: stem conv3×3 stride 1 + LayerNorm (28×28), stages at 28, 14 and 7
+ * joined by LayerNorm + conv2×2 stride 2; CAM layers 'stage3' (default) and 'stage2'. The 'imagenet' layout is the
+ * official one: a 4×4 stride-4 patchify stem + LayerNorm and four stages (input/4 … input/32; 7×7 at 224 px, 2×2 from
+ * 64 px); CAM layers 'stage4' (default) and 'stage3'. Both: head GAP → LayerNorm → FC (per-sample); keys follow the
+ * official implementation (downsample_layers, stages, norm, head), so its checkpoints load as they are.
  */
 export class ConvNeXtV2 extends Classifier {
   override readonly headPrefix = 'head.';
   override readonly stemKey = 'downsample_layers.0.0.weight';
-  readonly camLayers = ['stage3', 'stage2'] as const;
+  readonly camLayers: readonly string[];
   readonly downsample: Sequential[];
   readonly stages: Sequential[];
   readonly norm: LayerNorm;
@@ -76,16 +91,22 @@ export class ConvNeXtV2 extends Classifier {
   readonly dims: readonly number[];
   readonly depths: readonly number[];
 
-  constructor(readonly numClasses = 10, readonly size: ConvNeXtSize = 'atto', readonly inChannels = 1, dropPathRate = 0) {
+  constructor(readonly numClasses = 10, readonly size: ConvNeXtSize | ConvNeXtImageNetSize = 'atto', readonly inChannels = 1, dropPathRate = 0,
+    readonly layout: ConvNeXtLayout = 'small') {
     super();
-    const { depths, dims } = CONVNEXT_SIZES[size];
+    const sizes: Readonly<Record<string, { depths: readonly number[]; dims: readonly number[] }>> = layout === 'imagenet' ? CONVNEXT_IMAGENET_SIZES : CONVNEXT_SIZES;
+    if (!Object.prototype.hasOwnProperty.call(sizes, size)) throw new RangeError(`ConvNeXtV2: no size '${size}' in the ${layout} layout (${Object.keys(sizes).join(', ')})`);
+    const { depths, dims } = sizes[size]!;
+    const last = dims.length;
+    this.camLayers = [`stage${last}`, `stage${last - 1}`];
     this.dims = dims;
     this.depths = depths;
     const total = depths.reduce((a, b) => a + b, 0);
     const dpr = (i: number): number => (total > 1 ? (dropPathRate * i) / (total - 1) : 0);
-    const down: Sequential[] = [
-      new Sequential([new Conv2d(inChannels, dims[0]!, 3, { padding: 1, init: 'trunc-normal' }), new LayerNorm2d(dims[0]!, 1e-6)]),
-    ];
+    const stem = layout === 'imagenet'
+      ? new Conv2d(inChannels, dims[0]!, 4, { stride: 4, init: 'trunc-normal' })
+      : new Conv2d(inChannels, dims[0]!, 3, { padding: 1, init: 'trunc-normal' });
+    const down: Sequential[] = [new Sequential([stem, new LayerNorm2d(dims[0]!, 1e-6)])];
     for (let i = 1; i < dims.length; i++) {
       down.push(new Sequential([new LayerNorm2d(dims[i - 1]!, 1e-6), new Conv2d(dims[i - 1]!, dims[i]!, 2, { stride: 2, init: 'trunc-normal' })]));
     }
@@ -98,7 +119,7 @@ export class ConvNeXtV2 extends Classifier {
     this.head = this.child('head', new Linear(dims[dims.length - 1]!, numClasses, 'trunc-normal'));
   }
 
-  forwardSplit(x: Tensor, layer = 'stage3'): SplitForward {
+  forwardSplit(x: Tensor, layer = this.defaultCamLayer): SplitForward {
     this.checkLayer(layer);
     const stop = Number(layer.slice(5)) - 1;
     return scope(() => {
@@ -117,9 +138,11 @@ export class ConvNeXtV2 extends Classifier {
     });
   }
 
+  /** At 28×28 px (small layout) or 224×224 (ImageNet layout). */
   macsPerImage(): number {
-    let macs = 28 * 28 * this.dims[0]! * 9 * this.inChannels;
-    let hw = 28;
+    const imagenet = this.layout === 'imagenet';
+    let hw = imagenet ? 56 : 28;
+    let macs = hw * hw * this.dims[0]! * (imagenet ? 16 : 9) * this.inChannels;
     this.dims.forEach((d, i) => {
       if (i > 0) {
         hw = Math.floor(hw / 2);

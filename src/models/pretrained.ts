@@ -14,6 +14,47 @@ export class PretrainedError extends StorageError {
 // Prefixes a saved state dict may carry around the model's own keys: nn.DataParallel's and a wrapping module's.
 const WRAPPER_PREFIXES = ['module.', 'model.'];
 
+/**
+ * timm's ConvNeXt(-V2) key names → the official ones batchcam uses (stem → downsample_layers.0, stages.i.downsample →
+ * downsample_layers.i, blocks' conv_dw/mlp.fc1/mlp.fc2/mlp.grn → dwconv/pwconv1/pwconv2/grn, head.norm → norm, head.fc
+ * → head); null for a key that is not timm's ConvNeXt layout. timm's GRN weight/bias (C) become gamma/beta (1×1×1×C).
+ */
+function officialConvNeXtKey(key: string): string | null {
+  const rules: [RegExp, string][] = [
+    [/^stem\.([01])\.(.+)$/, 'downsample_layers.0.$1.$2'],
+    [/^stages\.(\d+)\.downsample\.([01])\.(.+)$/, 'downsample_layers.$1.$2.$3'],
+    [/^stages\.(\d+)\.blocks\.(\d+)\.conv_dw\.(.+)$/, 'stages.$1.$2.dwconv.$3'],
+    [/^stages\.(\d+)\.blocks\.(\d+)\.norm\.(.+)$/, 'stages.$1.$2.norm.$3'],
+    [/^stages\.(\d+)\.blocks\.(\d+)\.mlp\.fc1\.(.+)$/, 'stages.$1.$2.pwconv1.$3'],
+    [/^stages\.(\d+)\.blocks\.(\d+)\.mlp\.fc2\.(.+)$/, 'stages.$1.$2.pwconv2.$3'],
+    [/^stages\.(\d+)\.blocks\.(\d+)\.mlp\.grn\.weight$/, 'stages.$1.$2.grn.gamma'],
+    [/^stages\.(\d+)\.blocks\.(\d+)\.mlp\.grn\.bias$/, 'stages.$1.$2.grn.beta'],
+    [/^head\.norm\.(.+)$/, 'norm.$1'],
+    [/^head\.fc\.(.+)$/, 'head.$1'],
+  ];
+  for (const [re, to] of rules) if (re.test(key)) return key.replace(re, to);
+  return null;
+}
+
+/** A timm-named ConvNeXt state dict renamed to the official keys (tensors reshaped where the layouts differ); others as they are. */
+function fromTimmNames(sd: Map<string, Tensor>, made: Tensor[]): Map<string, Tensor> {
+  if (!sd.has('stem.0.weight')) return sd;
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of sd) {
+    const official = officialConvNeXtKey(k);
+    if (official === null) {
+      out.set(k, t);
+    } else if (official.endsWith('.grn.gamma') || official.endsWith('.grn.beta')) {
+      const r = t.reshape([1, 1, 1, t.numel]);
+      made.push(r);
+      out.set(official, r);
+    } else {
+      out.set(official, t);
+    }
+  }
+  return out;
+}
+
 /** What `loadPretrained` did besides copying weights, one line each, for the training log. */
 export interface PretrainedReport {
   /** The file read (a directory resolves to its model.safetensors). */
@@ -33,7 +74,8 @@ export function pretrainedFile(path: string): string {
 }
 
 /**
- * Loads a pretrained state dict (safetensors, torchvision/timm key names or a batchcam `model.safetensors`) into
+ * Loads a pretrained state dict (safetensors: torchvision's, timm's or the official ConvNeXt-V2 key names, or a batchcam
+ * `model.safetensors`) into
  * `model`, as fine-tuning starts: a head with another class count is left freshly initialised (and said so); an RGB
  * stem loaded into a one-channel model has its kernels summed over the input channels (timm's `adapt_input_conv`);
  * missing `num_batches_tracked` counters are allowed. Anything else that does not fit — a missing or unexpected
@@ -52,11 +94,12 @@ export function loadPretrained(model: Classifier, path: string): PretrainedRepor
   const made: Tensor[] = [];
   try {
     const own = model.stateDict();
-    const sd = new Map<string, Tensor>();
+    let sd = new Map<string, Tensor>();
     for (const [k, t] of tensors) {
-      const prefix = WRAPPER_PREFIXES.find((p) => k.startsWith(p) && !own.has(k) && own.has(k.slice(p.length)));
+      const prefix = WRAPPER_PREFIXES.find((p) => k.startsWith(p) && !own.has(k));
       sd.set(prefix ? k.slice(prefix.length) : k, t);
     }
+    sd = fromTimmNames(sd, made);
     // The head: replaced when the class count differs (as timm's reset_classifier), loaded otherwise.
     const headKeys = [...own.keys()].filter((k) => k.startsWith(model.headPrefix));
     const fileHead = headKeys.map((k) => sd.get(k)).find((t) => t && t.ndim === 2);

@@ -1,13 +1,14 @@
 import { OptionError } from '../config/option-spec.js';
 import type { Classifier } from './classifier.js';
-import { ConvNeXtV2 } from './convnext-v2.js';
+import { ConvNeXtV2, type ConvNeXtImageNetSize } from './convnext-v2.js';
 import { ResNet } from './resnet.js';
 import { ResNet18 } from './resnet18.js';
 import { SimpleCNN } from './simple-cnn.js';
 
 /** Model names the CLI and configs accept. */
 export const MODEL_NAMES = ['simplecnn', 'resnet18', 'convnextv2-atto', 'convnextv2-tiny',
-  'resnet18-imagenet', 'resnet34-imagenet', 'resnet50-imagenet'] as const;
+  'resnet18-imagenet', 'resnet34-imagenet', 'resnet50-imagenet',
+  'convnextv2-atto-imagenet', 'convnextv2-femto-imagenet', 'convnextv2-pico-imagenet', 'convnextv2-nano-imagenet', 'convnextv2-tiny-imagenet'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** Options of {@link createModel}. */
@@ -40,6 +41,18 @@ export function createModel(name: string, numClasses = 10, opts: ModelOptions = 
     case 'convnextv2':
     case 'convnextv2-atto': return new ConvNeXtV2(numClasses, 'atto', c, opts.dropPath ?? 0);
     case 'convnextv2-tiny': return new ConvNeXtV2(numClasses, 'tiny', c, opts.dropPath ?? 0);
+    case 'convnextv2-atto-imagenet':
+    case 'convnextv2-femto-imagenet':
+    case 'convnextv2-pico-imagenet':
+    case 'convnextv2-nano-imagenet':
+    case 'convnextv2-tiny-imagenet': {
+      // stage4 is the input / 32 (rounded down): below 64 px it is 1×1.
+      if (h < 64 || w < 64) {
+        throw new OptionError(`--model ${name} needs images of at least 64×64 px (its CAM layer is 1/32 of the input); these are ` +
+          `${h}×${w}: use convnextv2-atto (built for 28 px) or a larger --image-size`);
+      }
+      return new ConvNeXtV2(numClasses, name.split('-')[1] as ConvNeXtImageNetSize, c, opts.dropPath ?? 0, 'imagenet');
+    }
     default:
       throw new Error(`unknown model '${name}'; choose one of: ${MODEL_NAMES.join(', ')} (convnextv2 = convnextv2-atto)`);
   }

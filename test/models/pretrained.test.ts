@@ -74,6 +74,19 @@ test('keys saved with nn.DataParallel\'s module. prefix and without num_batches_
   model.dispose();
 });
 
+test('ConvNeXt-V2 atto weights with timm\'s key names load into convnextv2-atto-imagenet and give the official model\'s logits', () => {
+  const weights = join(dir, 'cnx-timm.safetensors');
+  const inputs = join(dir, 'cnx-timm-x.safetensors');
+  const out = execFileSync(PYTHON, [pyScript('convnext_timm_weights.py'), 'atto', weights, inputs], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const want = (JSON.parse(out) as { logits: number[] }).logits;
+  const model = createModel('convnextv2-atto-imagenet', 1000, { inputShape: [3, 64, 64] });
+  loadPretrained(model, weights);
+  model.eval();
+  const logits = T.noGrad(() => model.forward(loadSafetensors(inputs).tensors.get('x')!)).toArray();
+  assert.ok(maxDiff(logits, want) < 1e-4, `max logit difference ${maxDiff(logits, want)}`);
+  model.dispose();
+});
+
 test('ResNet-50 weights into a ResNet-18 stop with the unexpected keys and shape mismatches listed, the model untouched', () => {
   const tv50 = torchvisionFile(50, 'tv50');
   T.manualSeed(5);

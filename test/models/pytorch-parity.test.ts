@@ -13,14 +13,16 @@ import { pyScript, PYTHON } from '../helpers/python.js';
 const dir = mkdtempSync(join(tmpdir(), 'batchcam-parity-'));
 
 // The 28-px models against their PyTorch definitions (test/py/models_ref.py); the ImageNet ResNets against
-// torchvision's own, at 64 px (CAM layer 2×2) to stay quick.
+// torchvision's own and the ImageNet ConvNeXt-V2 against the official layout re-written there, at 64 px (CAM layer
+// 2×2) to stay quick.
 const CASES: [string, [number, number, number]][] = [
   ['simplecnn', [1, 28, 28]], ['resnet18', [1, 28, 28]], ['convnextv2-atto', [1, 28, 28]], ['convnextv2-tiny', [1, 28, 28]],
   ['resnet18-imagenet', [3, 64, 64]], ['resnet34-imagenet', [3, 64, 64]], ['resnet50-imagenet', [3, 64, 64]],
+  ['convnextv2-atto-imagenet', [3, 64, 64]], ['convnextv2-nano-imagenet', [3, 64, 64]],
 ];
 
 for (const [name, shape] of CASES) {
-  test(`${name}: parameter count, logits and Batch-CAM equal ${name.endsWith('-imagenet') ? 'torchvision\'s' : 'PyTorch\'s'} on identical weights`, () => {
+  test(`${name}: parameter count, logits and Batch-CAM equal ${name.startsWith('resnet') && name.endsWith('-imagenet') ? 'torchvision\'s' : 'PyTorch\'s'} on identical weights`, () => {
     T.manualSeed(7);
     const model = createModel(name, 10, { inputShape: shape });
     // Non-trivial batch-norm statistics and GRN/LayerNorm parameters, so eval mode is not an identity there.

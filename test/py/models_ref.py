@@ -89,21 +89,28 @@ class Block(nn.Module):
 
 
 SIZES = {"atto": ([2, 2, 6], [40, 80, 160]), "tiny": ([3, 3, 9], [96, 192, 384])}
+# The official ImageNet sizes (facebookresearch/ConvNeXt-V2 models/convnextv2.py).
+IMAGENET_SIZES = {"atto": ([2, 2, 6, 2], [40, 80, 160, 320]), "femto": ([2, 2, 6, 2], [48, 96, 192, 384]),
+                  "pico": ([2, 2, 6, 2], [64, 128, 256, 512]), "nano": ([2, 2, 8, 2], [80, 160, 320, 640]),
+                  "tiny": ([3, 3, 9, 3], [96, 192, 384, 768])}
 
 
 class ConvNeXtV2(nn.Module):
-    def __init__(self, num_classes=10, size="atto"):
+    def __init__(self, num_classes=10, size="atto", imagenet=False, in_chans=1):
         super().__init__()
-        depths, dims = SIZES[size]
+        depths, dims = (IMAGENET_SIZES if imagenet else SIZES)[size]
+        # The official stem is a 4×4 stride-4 patchify conv; ours for 28 px a 3×3 stride-1 conv.
+        stem = nn.Conv2d(in_chans, dims[0], 4, stride=4) if imagenet else nn.Conv2d(in_chans, dims[0], 3, padding=1)
         self.downsample_layers = nn.ModuleList(
-            [nn.Sequential(nn.Conv2d(1, dims[0], 3, padding=1), LayerNorm2d(dims[0], eps=1e-6))]
+            [nn.Sequential(stem, LayerNorm2d(dims[0], eps=1e-6))]
             + [nn.Sequential(LayerNorm2d(dims[i - 1], eps=1e-6), nn.Conv2d(dims[i - 1], dims[i], 2, 2))
                for i in range(1, len(dims))])
         self.stages = nn.ModuleList([nn.Sequential(*[Block(d) for _ in range(n)]) for n, d in zip(depths, dims)])
         self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
         self.head = nn.Linear(dims[-1], num_classes)
 
-    def forward_split(self, x, layer="stage3"):
+    def forward_split(self, x, layer=None):
+        layer = layer or f"stage{len(self.stages)}"
         feats = {}
         for i in range(len(self.stages)):
             x = self.stages[i](self.downsample_layers[i](x))
@@ -127,6 +134,8 @@ def torchvision_resnet(depth, num_classes=10):
 
 
 def create(name):
+    if name.startswith("convnextv2-") and name.endswith("-imagenet"):
+        return ConvNeXtV2(size=name.split("-")[1], imagenet=True, in_chans=3)
     if name.endswith("-imagenet"):
         return torchvision_resnet(int(name[6:8]))
     return {"simplecnn": lambda: SimpleCNN(), "resnet18": lambda: ResNet18(),
