@@ -47,6 +47,11 @@ export abstract class Classifier extends Module {
   /** Key of the first convolution's weight, whose input channels a pretrained RGB stem is adapted to. */
   readonly stemKey: string = 'conv1.weight';
 
+  /** Every parameter outside the classification head: the part a pretrained file provides. */
+  backboneParameters(): Tensor[] {
+    return this.namedParameters().filter(([k]) => !k.startsWith(this.headPrefix)).map(([, p]) => p);
+  }
+
   get defaultCamLayer(): string {
     return this.camLayers[0]!;
   }

@@ -37,19 +37,23 @@ export class AdamW extends Optimizer {
   }
 
   protected override update(idx: readonly number[], grads: readonly Tensor[]): void {
-    // Parameters that skipped steps (no gradient) have other counts, hence other bias corrections: one group per count.
-    const groups = new Map<number, number[]>();
+    // Parameters that skipped steps (no gradient) have other counts, hence other bias corrections; parameters with
+    // another learning-rate scale another rate: one group per (count, scale).
+    const groups = new Map<string, { t: number; scale: number; ks: number[] }>();
     idx.forEach((i, k) => {
       if (!this.slots[i]) {
         const p = this.params[i];
         this.initSlot(i, { exp_avg: zerosLike(p), exp_avg_sq: zerosLike(p) });
       }
       const t = ++this.paramSteps[i];
-      const g = groups.get(t);
-      if (g) g.push(k); else groups.set(t, [k]);
+      const scale = this.lrScales[i]!;
+      const key = `${t}:${scale}`;
+      const g = groups.get(key);
+      if (g) g.ks.push(k); else groups.set(key, { t, scale, ks: [k] });
     });
-    const { beta1, beta2, eps, lr, weightDecay } = this;
-    for (const [t, ks] of groups) {
+    const { beta1, beta2, eps, weightDecay } = this;
+    for (const { t, scale, ks } of groups.values()) {
+      const lr = this.lr * scale;
       const ps = ks.map((k) => this.params[idx[k]]);
       const gs = ks.map((k) => grads[k]);
       const ms = ks.map((k) => this.slots[idx[k]]!.get('exp_avg')!);

@@ -39,6 +39,8 @@ export abstract class Optimizer {
   protected readonly slots: (Map<string, Tensor> | undefined)[];
   /** Per-parameter update counts (used when `perParamStep`). */
   protected readonly paramSteps: number[];
+  /** Per parameter, its learning rate as a multiple of `lr` (1 unless `scaleLr` set it): PyTorch's param groups. */
+  protected readonly lrScales: number[];
 
   protected constructor(params: Iterable<Tensor>, lr: number, spec: SlotSpec) {
     this.params = [...params];
@@ -57,6 +59,31 @@ export abstract class Optimizer {
     this.#spec = spec;
     this.slots = this.params.map(() => undefined);
     this.paramSteps = this.params.map(() => 0);
+    this.lrScales = this.params.map(() => 1);
+  }
+
+  /**
+   * Gives `params` (some of this optimiser's) the learning rate `scale` × `lr` from now on, as a PyTorch param group
+   * whose lr is that multiple of the others' (a schedule then scales both alike). Weight decay scales with it.
+   */
+  scaleLr(params: Iterable<Tensor>, scale: number): void {
+    if (!Number.isFinite(scale) || scale < 0) throw new RangeError(`${this.constructor.name}.scaleLr: scale must be a finite number ≥ 0, got ${scale}`);
+    const index = new Map(this.params.map((p, i) => [p.numel > 0 ? p.dataPtr() : -1 - i, i] as const));
+    for (const p of params) {
+      const i = p.numel > 0 ? index.get(p.dataPtr()) : undefined;
+      if (i === undefined) throw new RangeError(`${this.constructor.name}.scaleLr: a tensor that is not one of its parameters`);
+      this.lrScales[i] = scale;
+    }
+  }
+
+  /** The positions 0..n−1 of `idx` grouped by the learning-rate scale of the parameter each names. */
+  protected byLrScale(idx: readonly number[]): Map<number, number[]> {
+    const groups = new Map<number, number[]>();
+    idx.forEach((i, k) => {
+      const g = groups.get(this.lrScales[i]!);
+      if (g) g.push(k); else groups.set(this.lrScales[i]!, [k]);
+    });
+    return groups;
   }
 
   /** The learning rate the next `step()` uses (a schedule sets it before each step). */

@@ -64,6 +64,6 @@ export class SGD extends Optimizer {
       // Out of place: torch's foreach path would add into the gradients themselves when weightDecay is 0.
       d = this.nesterov ? foreachAdd(d, bufs, this.momentum) : bufs;
     }
-    foreachAdd_(ps, d, -this.lr);
+    for (const [scale, ks] of this.byLrScale(idx)) foreachAdd_(ks.map((k) => ps[k]!), ks.map((k) => d[k]!), -this.lr * scale);
   }
 }

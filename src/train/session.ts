@@ -56,9 +56,12 @@ export async function loadConfigData(cfg: TrainConfig): Promise<TrainingData> {
 }
 
 function makeOptimizer(cfg: TrainConfig, model: Classifier): Optimizer {
-  return cfg.optimizer === 'sgd'
+  const optimizer = cfg.optimizer === 'sgd'
     ? new SGD(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay })
     : new AdamW(model.parameters(), { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  // Fine-tuning: the pretrained part at a multiple of the head's rate (PyTorch's two param groups).
+  if (cfg.backboneLrScale !== 1) optimizer.scaleLr(model.backboneParameters(), cfg.backboneLrScale);
+  return optimizer;
 }
 
 /** The seeded model of `cfg` on `device` (from --pretrained's weights when given; `notes` says what was adapted), checked to have the requested --cam-layer. */

@@ -117,8 +117,7 @@ function joinJob(env: DistEnv, cfg: TrainConfig | null): DataParallel {
 async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o: TrainOptions): Promise<TrainResult> {
   const { cfg, model, optimizer, bank, data, loader, schedule, history } = s;
   const parts = { model, optimizer, bank, config: cfg, history, data: dataRecord(data) };
-  const backbone = model.namedParameters().filter(([k]) => !k.startsWith(model.headPrefix)).map(([, p]) => p);
-  const state: StepState = { model, optimizer, params: model.parameters(), backbone, bank, cfg, ...(dp ? { dp } : {}) };
+  const state: StepState = { model, optimizer, params: model.parameters(), backbone: model.backboneParameters(), bank, cfg, ...(dp ? { dp } : {}) };
   let pos = s.position;
   let checkpointedAt: number | null = s.resumed ? pos.step : null;
   let stepsThisRun = 0;

@@ -31,7 +31,7 @@ const MISSING = [[1, 2], [2, 1], [3, 1], [4, 3]];
 const RUN_SCHEDULE = new CosineSchedule({ baseLr: 3e-3, warmupSteps: 2, totalSteps: 5, minLr: 1e-4 });
 
 type TorchOptions = { lr?: number; momentum?: number; dampening?: number; nesterov?: boolean; weight_decay?: number; betas?: [number, number]; eps?: number };
-interface Config { kind: 'sgd' | 'adamw'; options: TorchOptions; lrs?: number[] }
+interface Config { kind: 'sgd' | 'adamw'; options: TorchOptions; lrs?: number[]; scales?: number[] }
 
 const CONFIGS: Record<string, Config> = {
   sgd_plain: { kind: 'sgd', options: { lr: 0.1 } },
@@ -46,6 +46,12 @@ const CONFIGS: Record<string, Config> = {
     kind: 'adamw', options: { lr: RUN_SCHEDULE.baseLr, weight_decay: 0.05 },
     lrs: Array.from({ length: STEPS }, (_, s) => RUN_SCHEDULE.lrAt(s)),
   },
+  // Two learning rates, as fine-tuning's --backbone-lr-scale sets them: torch's param groups with lrs in that ratio.
+  adamw_lr_groups: {
+    kind: 'adamw', options: { lr: RUN_SCHEDULE.baseLr, weight_decay: 0.05 },
+    lrs: Array.from({ length: STEPS }, (_, s) => RUN_SCHEDULE.lrAt(s)), scales: [0.1, 1, 0.1, 1, 0.1],
+  },
+  sgd_lr_groups: { kind: 'sgd', options: { lr: 0.05, momentum: 0.9, weight_decay: 0.01 }, scales: [1, 0.25, 0.25, 1, 0.25] },
 };
 
 const SCHEDULES = {
@@ -63,6 +69,13 @@ function makeOptimizer(c: Config, params: Tensor[]): Optimizer {
   }
   const opts: AdamWOptions = { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weight_decay };
   return new AdamW(params, opts);
+}
+
+/** The optimiser of a config, with its parameters' learning-rate multiples applied. */
+function configuredOptimizer(c: Config, params: Tensor[]): Optimizer {
+  const opt = makeOptimizer(c, params);
+  for (const scale of new Set(c.scales ?? [])) opt.scaleLr(params.filter((_, i) => c.scales![i] === scale), scale);
+  return opt;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'batchcam-optim-'));
@@ -121,7 +134,7 @@ describe('optimisers against PyTorch 1.13', () => {
   };
   const runSteps = (name: string, opt: Optimizer, params: Tensor[], from: number, to: number): void => {
     for (let s = from; s <= to; s++) {
-      if (name === 'adamw_scheduled') RUN_SCHEDULE.apply(opt);
+      if (name === 'adamw_scheduled' || name === 'adamw_lr_groups') RUN_SCHEDULE.apply(opt);
       setGrads(params, s);
       opt.step();
       opt.zeroGrad();
@@ -138,7 +151,7 @@ describe('optimisers against PyTorch 1.13', () => {
   for (const [name, cfg] of Object.entries(CONFIGS)) {
     it(`${name}: ${STEPS} steps match torch.optim, parameters and final state`, () => scope(() => {
       const params = freshParams();
-      const opt = makeOptimizer(cfg, params);
+      const opt = configuredOptimizer(cfg, params);
       for (let s = 1; s <= STEPS; s++) {
         runSteps(name, opt, params, s, s);
         compare(name, params, s);
@@ -166,7 +179,7 @@ describe('optimisers against PyTorch 1.13', () => {
 
     it(`${name}: a state dict saved after 3 steps (via safetensors) resumes identically`, () => scope(() => {
       const params = freshParams();
-      const a = makeOptimizer(cfg, params);
+      const a = configuredOptimizer(cfg, params);
       runSteps(name, a, params, 1, 3);
       const sd = a.stateDict();
       const file = join(dir, `${name}.ckpt.safetensors`);
@@ -176,7 +189,7 @@ describe('optimisers against PyTorch 1.13', () => {
 
       const back = loadSafetensors(file);
       const params2 = PARAMS.map((_, i) => keep(back.tensors.get(`param.${i}`)!.requiresGrad_(true)));
-      const b = makeOptimizer({ ...cfg, options: { ...cfg.options, lr: 0.123 } }, params2);
+      const b = configuredOptimizer({ ...cfg, options: { ...cfg.options, lr: 0.123 } }, params2);
       const state = new Map([...back.tensors].filter(([k]) => k.startsWith('state.')));
       b.loadStateDict({ tensors: state, scalars: JSON.parse(back.metadata.optimizer) as Record<string, number> });
       for (const t of state.values()) t.dispose(); // the optimiser holds copies

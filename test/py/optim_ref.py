@@ -3,7 +3,8 @@
 usage: optim_ref.py CONFIG.json OUT.safetensors
 
 CONFIG: {"seed", "steps", "params": [{"shape", "dtype": "F32"|"F64"}], "missing": [[step, param], ...],
-         "optimizers": {name: {"kind": "sgd"|"adamw", "options": {torch kwargs}, "lrs": [lr per step] (optional)}},
+         "optimizers": {name: {"kind": "sgd"|"adamw", "options": {torch kwargs}, "lrs": [lr per step] (optional),
+                               "scales": [lr multiple per parameter] (optional: one param group per multiple)}},
          "schedules": {name: {"baseLr", "warmupSteps", "totalSteps", "minLr", "n"}}}
 OUT (written with the independent writer in safetensors_io.py):
   init.<i>                      initial parameter i
@@ -46,10 +47,16 @@ def main(config_path, out_path):
     for name, oc in cfg["optimizers"].items():
         params = [t.clone().requires_grad_(True) for t in init]
         cls = {"sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}[oc["kind"]]
-        opt = cls(params, **oc["options"])
+        scales = oc.get("scales", [1.0] * len(params))
+        base_lr = oc["options"]["lr"]
+        # One param group per learning-rate multiple, its lr that multiple of the base (as fine-tuning sets them).
+        groups = [{"params": [p for p, m in zip(params, scales) if m == sc], "lr": base_lr * sc, "scale": sc}
+                  for sc in sorted(set(scales))]
+        opt = cls(groups, **oc["options"])
         for s in range(1, steps + 1):
             if "lrs" in oc:
-                opt.param_groups[0]["lr"] = oc["lrs"][s - 1]
+                for g in opt.param_groups:
+                    g["lr"] = oc["lrs"][s - 1] * g["scale"]
             for i, p in enumerate(params):
                 p.grad = grads[(s, i)].clone() if (s, i) in grads else None
             opt.step()

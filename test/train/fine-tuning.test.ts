@@ -60,3 +60,12 @@ test('without --freeze-bn the same two steps do update the running statistics (t
   const w = await trainSteps({ model: 'resnet18', trainLimit: 64, testLimit: 32 }, 2);
   assert.ok(!same(w.get('bn1.running_mean')!, start.get('bn1.running_mean')!));
 });
+
+test('--backbone-lr-scale 0 leaves every tensor outside the head bit-identical while the head trains (the rate reaches the optimiser)', async () => {
+  const start = initialWeights('simplecnn');
+  const w = await trainSteps({ model: 'simplecnn', backboneLrScale: 0 }, 2);
+  for (const [k, v] of w) {
+    if (k.startsWith('fc2.')) assert.ok(!same(v, start.get(k)!), `${k} did not move`);
+    else assert.ok(same(v, start.get(k)!), `${k} moved`);
+  }
+});
