@@ -1,9 +1,11 @@
-import { scope, type Tensor } from '../torch/index.js';
+import { adaptiveAvgPool2d, scope, type Tensor } from '../torch/index.js';
 import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import { Conv2d, type Conv2dConfig } from '../nn/conv2d.js';
 import type { ForwardContext } from '../nn/forward-context.js';
 import { Module } from '../nn/module.js';
+import type { Linear } from '../nn/linear.js';
 import { Sequential } from '../nn/sequential.js';
+import { Classifier, type SplitForward } from './classifier.js';
 
 /** How a residual block is built: the name of its projection shortcut and its convolutions' initialisation. */
 export interface BlockOptions {
@@ -96,5 +98,40 @@ export class Bottleneck extends Module {
     const outC = width * Bottleneck.expansion;
     const proj = stride !== 1 || inC !== outC ? outHW * outHW * outC * inC : 0;
     return inHW * inHW * width * inC + outHW * outHW * (width * width * 9 + outC * width) + proj;
+  }
+}
+
+/**
+ * What every ResNet here shares after its stem: layer1..layer4, global average pooling and FC, split at 'layer4'
+ * (default) or 'layer3'. At layer3 the head contains layer4's batch norms, which couple samples in training mode.
+ */
+export abstract class ResNetClassifier extends Classifier {
+  readonly camLayers = ['layer4', 'layer3'] as const;
+  abstract readonly layers: Sequential[];
+  abstract readonly fc: Linear;
+
+  /** The stem's output (the input of layer1). */
+  protected abstract stem(x: Tensor, ctx: ForwardContext): Tensor;
+
+  forwardSplit(x: Tensor, layer = 'layer4', ctx: ForwardContext = {}): SplitForward {
+    this.checkLayer(layer);
+    const stop = Number(layer.slice(5)) - 1;
+    return scope(() => {
+      let h = scope(() => this.stem(x, ctx)); // own scope: the stem's full-resolution buffers are freed before layer1
+      let activation: Tensor | null = null;
+      for (let i = 0; i < 4; i++) {
+        const next = this.layers[i]!.forward(h, ctx);
+        // Released stage by stage, not at the scope's end: without autograd one stage's input is alive, not all four.
+        if (h !== activation) h.dispose();
+        h = next;
+        if (i === stop) activation = h;
+      }
+      const logits = this.fc.forward(adaptiveAvgPool2d(h, 1).flatten(1));
+      return { activation: activation!, logits };
+    });
+  }
+
+  override headIsPerSample(layer: string): boolean {
+    return layer === 'layer4' || !this.training;
   }
 }

@@ -1,11 +1,10 @@
-import { adaptiveAvgPool2d, maxPool2d, scope, type Tensor } from '../torch/index.js';
+import { maxPool2d, type Tensor } from '../torch/index.js';
 import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import { Conv2d } from '../nn/conv2d.js';
 import type { ForwardContext } from '../nn/forward-context.js';
 import { Linear } from '../nn/linear.js';
 import { Sequential } from '../nn/sequential.js';
-import { Classifier, type SplitForward } from './classifier.js';
-import { BasicBlock, Bottleneck } from './resnet-blocks.js';
+import { BasicBlock, Bottleneck, ResNetClassifier } from './resnet-blocks.js';
 
 /** The ImageNet ResNets torchvision and timm build: block type and blocks per stage. */
 export const RESNET_DEPTHS = {
@@ -25,8 +24,7 @@ const WIDTHS = [64, 128, 256, 512];
  * so its state dicts load as they are; convolutions start from its kaiming-normal (fan-out) initialisation. CAM layers
  * 'layer4' (default; 7×7 at 224 px, at least 2×2 from 33 px) and 'layer3'.
  */
-export class ResNet extends Classifier {
-  readonly camLayers = ['layer4', 'layer3'] as const;
+export class ResNet extends ResNetClassifier {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly layers: Sequential[];
@@ -55,28 +53,10 @@ export class ResNet extends Classifier {
     this.fc = this.child('fc', new Linear(this.features, numClasses));
   }
 
-  forwardSplit(x: Tensor, layer = 'layer4', ctx: ForwardContext = {}): SplitForward {
-    this.checkLayer(layer);
-    const stop = Number(layer.slice(5)) - 1;
-    return scope(() => {
-      // Own scope: the stem's full-resolution buffers are freed before layer1.
-      let h = scope(() => maxPool2d(this.bn1.forward(this.conv1.forward(x), ctx).relu_(), 3, 2, 1));
-      let activation: Tensor | null = null;
-      for (let i = 0; i < 4; i++) {
-        const next = this.layers[i]!.forward(h, ctx);
-        // Released stage by stage: without autograd only one stage's input is alive at a time.
-        if (h !== activation) h.dispose();
-        h = next;
-        if (i === stop) activation = h;
-      }
-      const logits = this.fc.forward(adaptiveAvgPool2d(h, 1).flatten(1));
-      return { activation: activation!, logits };
-    });
+  protected stem(x: Tensor, ctx: ForwardContext): Tensor {
+    return maxPool2d(this.bn1.forward(this.conv1.forward(x), ctx).relu_(), 3, 2, 1);
   }
 
-  override headIsPerSample(layer: string): boolean {
-    return layer === 'layer4' || !this.training;
-  }
 
   /** At 224×224 px. */
   macsPerImage(): number {

@@ -1,11 +1,10 @@
-import { adaptiveAvgPool2d, scope, type Tensor } from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
 import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { Linear } from '../nn/linear.js';
 import type { ForwardContext } from '../nn/forward-context.js';
 import { Sequential } from '../nn/sequential.js';
-import { Classifier, type SplitForward } from './classifier.js';
-import { BasicBlock } from './resnet-blocks.js';
+import { BasicBlock, ResNetClassifier } from './resnet-blocks.js';
 
 const WIDTHS = [64, 128, 256, 512];
 const STRIDES = [1, 2, 2, 2];
@@ -15,8 +14,7 @@ const STRIDES = [1, 2, 2, 2];
  * (28, 14, 7, 4), global average pooling and FC. CAM layers: 'layer4' (default) and 'layer3'.
  * At layer3 the head contains layer4's batch norms, which couple samples in training mode.
  */
-export class ResNet18 extends Classifier {
-  readonly camLayers = ['layer4', 'layer3'] as const;
+export class ResNet18 extends ResNetClassifier {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly layers: Sequential[];
@@ -35,27 +33,10 @@ export class ResNet18 extends Classifier {
     this.fc = this.child('fc', new Linear(512, numClasses));
   }
 
-  forwardSplit(x: Tensor, layer = 'layer4', ctx: ForwardContext = {}): SplitForward {
-    this.checkLayer(layer);
-    const stop = Number(layer.slice(5)) - 1;
-    return scope(() => {
-      let h = scope(() => this.bn1.forward(this.conv1.forward(x), ctx).relu_()); // own scope: conv, BN freed before layer1
-      let activation: Tensor | null = null;
-      for (let i = 0; i < 4; i++) {
-        const next = this.layers[i]!.forward(h, ctx);
-        // Released stage by stage, not at the scope's end: without autograd one stage's input is alive, not all four.
-        if (h !== activation) h.dispose();
-        h = next;
-        if (i === stop) activation = h;
-      }
-      const logits = this.fc.forward(adaptiveAvgPool2d(h, 1).flatten(1));
-      return { activation: activation!, logits };
-    });
+  protected stem(x: Tensor, ctx: ForwardContext): Tensor {
+    return this.bn1.forward(this.conv1.forward(x), ctx).relu_();
   }
 
-  override headIsPerSample(layer: string): boolean {
-    return layer === 'layer4' || !this.training;
-  }
 
   macsPerImage(): number {
     let macs = 28 * 28 * 64 * 9 * this.inChannels;

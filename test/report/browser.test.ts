@@ -239,7 +239,8 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
         if (path === exp.path) {
           assert.equal(await rowCount(page, 'table.aggregate'), 2);
           assert.equal(await rowCount(page, 'table.side-by-side'), 10);
-          assert.equal(await page.$$eval('svg.bar-chart rect.bar', (b) => b.length), 2);
+          // Decoy energy, then worst-group accuracy, bias-conflicting accuracy and CAM mass on the patch: a bar per setting each.
+          assert.deepEqual(await page.$$eval('svg.bar-chart', (charts) => charts.map((c) => c.querySelectorAll('rect.bar').length)), [2, 2, 2, 2]);
           // Every seed's step-level CE (2 steps an epoch × 2 epochs, logged every step).
           const ce = await chartPoints(page, 'Training cross-entropy per logged step window (every seed)');
           assert.deepEqual(Object.keys(ce).sort(), ['ce seed 0', 'ce seed 1', 'proto seed 0', 'proto seed 1']);
