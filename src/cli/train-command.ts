@@ -59,5 +59,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const last = result.history[result.history.length - 1];
   // Data-parallel: rank 0 speaks for the job.
   if (Number(process.env.RANK ?? 0) > 0 && process.env.WORLD_SIZE !== '1') return;
-  console.log(`run written to ${result.paths.dir}` + (last ? ` (test accuracy ${(100 * last.testAccuracy).toFixed(2)}%)` : ''));
+  const acc = (what: string, v: number | null | undefined): string | null => (typeof v === 'number' ? `${what} accuracy ${(100 * v).toFixed(2)}%` : null);
+  const figures = last ? [acc('test', last.testAccuracy), acc('last validation', last.valAccuracy)].filter(Boolean) : [];
+  console.log(`run written to ${result.paths.dir}` + (figures.length ? ` (${figures.join(', ')})` : ''));
 }

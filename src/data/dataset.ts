@@ -54,6 +54,8 @@ export interface LoadedDataset {
   readonly info: DatasetInfo;
   readonly train: SplitData;
   readonly test: SplitData;
+  /** A validation split held out of the training split (`--val-fraction`); absent otherwise. */
+  readonly val?: SplitData;
   /** Pixel mean/std of the full training split (decoys included), in [0, 1] units. */
   readonly trainStats: Normalisation;
   /** The normalisation applied to `images`, or undefined when not standardised. */

@@ -78,6 +78,8 @@ export const TRAIN_OPTIONS = [
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
   { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
   { key: 'pretrained', flag: 'pretrained', kind: 'string', def: null, nullable: true, help: 'start from this safetensors state dict (torchvision/timm key names, or a batchcam model.safetensors; a directory: its model.safetensors); never a .pth (README "Fine-tuning pretrained weights")' },
+  { key: 'valFraction', flag: 'val-fraction', kind: 'number', def: 0, min: 0, max: 0.9, help: 'hold out this share of each class of the training split (seeded) for validation each epoch; best.safetensors keeps the best epoch by --select-by, and the test split is evaluated once, at the end' },
+  { key: 'selectBy', flag: 'select-by', kind: ['val-accuracy', 'val-loss'], def: 'val-accuracy', help: 'the validation metric best.safetensors is chosen by (with --val-fraction)' },
   { key: 'backboneLrScale', flag: 'backbone-lr-scale', kind: 'number', def: 1, min: 0, help: 'learning rate of every parameter outside the classification head, as a multiple of the schedule\'s (e.g. 0.1 when fine-tuning a pretrained backbone)' },
   { key: 'freezeBn', flag: 'freeze-bn', kind: 'bool', def: false, help: 'BatchNorm in eval mode while training: normalise with the (pretrained) running statistics and never update them' },
   { key: 'freezeBackboneSteps', flag: 'freeze-backbone-steps', kind: 'int', def: 0, min: 0, help: 'update only the classification head for the first N optimiser steps (the rest of the network keeps its weights)' },
@@ -135,6 +137,9 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
   if (c.pretrained !== null) c.pretrained = resolve(c.pretrained);
   if (c.stream === 'on' && !c.dataset.startsWith('folder:')) {
     throw new OptionError(`--stream on streams folder:DIR datasets; ${c.dataset} is always held in memory (drop --stream)`);
+  }
+  if (c.stream === 'on' && c.valFraction > 0) {
+    throw new OptionError('--val-fraction holds a validation split out of the training images in memory; use --stream off (or auto)');
   }
   if (c.stream === 'on' && isImageSource(c.prototypeSource)) {
     throw new OptionError(`--prototype-source ${c.prototypeSource} reduces every training image up front, which needs them in memory; use --stream off (or auto)`);

@@ -6,6 +6,7 @@ import { SGD } from '../nn/sgd.js';
 import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
 import { loadPretrained } from '../models/pretrained.js';
+import { holdOut } from '../data/sampling/hold-out.js';
 import { loadTrainingData } from '../data/load-dataset.js';
 import { imagesToTensor, labelsToTensor } from '../data/batching/tensor-batch.js';
 import type { BatchStream } from '../data/batching/batch-stream.js';
@@ -21,8 +22,12 @@ import { startPosition, type Position } from './position.js';
 
 /** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
 export interface EpochRecord extends StepRecord {
-  testAccuracy: number;
-  testLoss: number;
+  /** Null for the epochs before the last when a validation split is held out: the test split is read once, at the end. */
+  testAccuracy: number | null;
+  testLoss: number | null;
+  /** On the validation split (`--val-fraction`); absent without one. */
+  valAccuracy?: number;
+  valLoss?: number;
   seconds: number;
 }
 
@@ -44,14 +49,15 @@ export interface Session {
 }
 
 /**
- * Loads the dataset a config names; a folder: training split streams from disk per `--stream` (image prototypes
- * need every training image up front, so `auto` keeps them in memory then).
+ * Loads the dataset a config names; a folder: training split streams from disk per `--stream` (image prototypes and a
+ * validation split need every training image up front, so `auto` keeps them in memory then).
  */
 export async function loadConfigData(cfg: TrainConfig): Promise<TrainingData> {
   return loadTrainingData(cfg.dataset, {
     dataDir: cfg.dataDir ?? undefined, trainLimit: cfg.trainLimit ?? undefined, testLimit: cfg.testLimit ?? undefined,
     standardise: cfg.standardise, ...userDataOptions(cfg),
-    stream: isImageSource(cfg.prototypeSource) && cfg.stream === 'auto' ? 'off' : cfg.stream,
+    // Image prototypes and a validation split need every training image up front.
+    stream: (isImageSource(cfg.prototypeSource) || cfg.valFraction > 0) && cfg.stream === 'auto' ? 'off' : cfg.stream,
   });
 }
 
@@ -62,6 +68,14 @@ function makeOptimizer(cfg: TrainConfig, model: Classifier): Optimizer {
   // Fine-tuning: the pretrained part at a multiple of the head's rate (PyTorch's two param groups).
   if (cfg.backboneLrScale !== 1) optimizer.scaleLr(model.backboneParameters(), cfg.backboneLrScale);
   return optimizer;
+}
+
+/** The data with a validation split held out of its training split (`--val-fraction`, seeded by the run's seed). */
+function withValidation(data: TrainingData, cfg: TrainConfig): TrainingData {
+  if (isStreamed(data)) throw new OptionError('--val-fraction needs the training images in memory; use --stream off');
+  if (data.val) return data;
+  const { train, val } = holdOut(data.train, cfg.valFraction, cfg.seed, data.info.numClasses);
+  return { ...data, train, val };
 }
 
 /** The seeded model of `cfg` on `device` (from --pretrained's weights when given; `notes` says what was adapted), checked to have the requested --cam-layer. */
@@ -123,7 +137,8 @@ export async function openSession(fresh: TrainConfig | null, paths: RunPaths, o:
     checkDevice(cfg.device);
     setNumThreads(cfg.threads);
     // Data first: the model's input channels, size and classes come from it (loading draws nothing from libtorch's RNG).
-    const data = o.data ?? (await loadConfigData(cfg));
+    const loaded = o.data ?? (await loadConfigData(cfg));
+    const data = cfg.valFraction > 0 ? withValidation(loaded, cfg) : loaded;
     const device = o.device(cfg);
     const notes: string[] = [];
     // A resumed run's weights come from its checkpoint: the pretrained file is read only for a fresh one.

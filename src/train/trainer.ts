@@ -166,10 +166,16 @@ async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o:
       if (cfg.checkpointEvery > 0 && pos.step % cfg.checkpointEvery === 0 && pos.batch < loader.numBatches) checkpoint();
     }
 
-    const test = evaluateAccuracy(model, data, 256, dp ?? undefined);
+    // With a validation split, it is what each epoch is judged by, and the test split is read once, at the end.
+    const val = data.val ? evaluateAccuracy(model, { test: data.val }, 256, dp ?? undefined) : null;
+    const test = !val || pos.epoch + 1 === cfg.epochs ? evaluateAccuracy(model, data, 256, dp ?? undefined) : null;
     const e = pos.sums;
-    const rec: EpochRecord = { ...stepRecord(e, pos.epoch + 1, pos.step, optimizer.lr), testAccuracy: test.accuracy, testLoss: test.loss, seconds: e.seconds };
-    progress.done(`test acc ${test.accuracy.toFixed(4)}`);
+    const rec: EpochRecord = {
+      ...stepRecord(e, pos.epoch + 1, pos.step, optimizer.lr), testAccuracy: test?.accuracy ?? null, testLoss: test?.loss ?? null,
+      ...(val && { valAccuracy: val.accuracy, valLoss: val.loss }), seconds: e.seconds,
+    };
+    progress.done([val && `val acc ${val.accuracy.toFixed(4)}`, test && `test acc ${test.accuracy.toFixed(4)}`].filter(Boolean).join(', '));
+    if (val && isBestEpoch(rec, history, cfg.selectBy)) run.saveBest(model, cfg, parts.data);
     history.push(rec);
     run.logEpochs(history);
     if (run.writes) o.onEpoch?.(rec);
@@ -178,6 +184,12 @@ async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o:
   }
   run.finish(model, cfg, parts.data, history);
   return result();
+}
+
+/** Whether `rec` beats every earlier epoch by the validation metric (the first epoch always does; ties keep the earlier). */
+function isBestEpoch(rec: EpochRecord, history: readonly EpochRecord[], by: TrainConfig['selectBy']): boolean {
+  const score = (r: EpochRecord): number => (by === 'val-loss' ? -(r.valLoss ?? Infinity) : (r.valAccuracy ?? -Infinity));
+  return history.every((h) => score(rec) > score(h));
 }
 
 /**

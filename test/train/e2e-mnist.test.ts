@@ -15,8 +15,8 @@ test('SimpleCNN on full MNIST, 1 epoch, the recommended setting: ≥ 98 % test a
   const root = mkdtempSync(join(tmpdir(), 'batchcam-e2e-'));
   const reg = await train({ lambdaProto: 1, prototypeSource: 'image', camWarmupSteps: 100, distance: 'ssim' }, { outDir: join(root, 'reg'), data, quiet: true });
   const ce = await train({}, { outDir: join(root, 'ce'), data, quiet: true });
-  const accReg = reg.history[0]!.testAccuracy;
-  const accCe = ce.history[0]!.testAccuracy;
+  const accReg = reg.history[0]!.testAccuracy!;
+  const accCe = ce.history[0]!.testAccuracy!;
   assert.ok(accReg >= 0.98, `regularised test accuracy ${accReg}`);
   // Coherence: mean SSIM distance (1 − SSIM) of the test CAMs to their class mean; lower distance = more coherent.
   const evalOpts = { faithfulnessN: 0, samplesPerClass: 0, maxMisclassified: 0 };

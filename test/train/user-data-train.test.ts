@@ -69,7 +69,7 @@ function trainOn(model: 'simplecnn' | 'resnet18'): () => Promise<Trained> {
     for (const t of ck.tensors.values()) t.dispose();
     const trained = {
       root, out, imageShape: [...r.data.info.imageShape], classNames: [...r.data.info.classNames], step: r.position.step,
-      accuracy: r.history[r.history.length - 1]!.testAccuracy, checkpointData: ck.data,
+      accuracy: r.history[r.history.length - 1]!.testAccuracy!, checkpointData: ck.data,
     };
     r.model.dispose();
     r.bank?.dispose();

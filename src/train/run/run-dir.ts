@@ -14,6 +14,8 @@ export interface RunPaths {
   steps: string;
   checkpoint: string;
   model: string;
+  /** The best epoch's weights by the validation metric (`--val-fraction`), in model.safetensors' format. */
+  best: string;
   summary: string;
 }
 
@@ -25,6 +27,7 @@ export function runPaths(dir: string): RunPaths {
     steps: join(dir, 'steps.jsonl'),
     checkpoint: join(dir, 'checkpoint.safetensors'),
     model: join(dir, 'model.safetensors'),
+    best: join(dir, 'best.safetensors'),
     summary: join(dir, 'summary.json'),
   };
 }
@@ -43,7 +46,7 @@ export function readRunConfig(dir: string): TrainConfig | null {
  * (evaluate, report, explain, experiment), which would describe the old run. Anything else in the directory stays.
  */
 export const RUN_ENTRIES = [
-  'config.json', 'metrics.jsonl', 'steps.jsonl', 'checkpoint.safetensors', 'model.safetensors', 'summary.json',
+  'config.json', 'metrics.jsonl', 'steps.jsonl', 'checkpoint.safetensors', 'model.safetensors', 'best.safetensors', 'summary.json',
   'evaluation.json', 'report.html', 'explain', 'timing.json', 'failed.json',
 ] as const;
 

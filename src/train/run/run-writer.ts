@@ -82,12 +82,22 @@ export class RunWriter {
     if (this.writes) writeFileAtomic(this.paths.metrics, Buffer.from(history.map((h) => JSON.stringify(h)).join('\n') + '\n'));
   }
 
+  /** The weights as they are now (PyTorch keys, config and data record in the metadata) to `path`, as evaluate reads them. */
+  #saveWeights(path: string, model: Classifier, config: TrainConfig, data: DataRecord): void {
+    saveSafetensors(path, model.stateDict(), {
+      format: 'pytorch-state-dict', model: config.model, config: JSON.stringify(config), data: JSON.stringify(data),
+    });
+  }
+
+  /** best.safetensors: the weights of the best epoch so far by the validation metric. */
+  saveBest(model: Classifier, config: TrainConfig, data: DataRecord): void {
+    if (this.writes) this.#saveWeights(this.paths.best, model, config, data);
+  }
+
   /** The trained weights (model.safetensors, PyTorch keys) and summary.json. */
   finish(model: Classifier, config: TrainConfig, data: DataRecord, history: readonly object[]): void {
     if (!this.writes) return;
-    saveSafetensors(this.paths.model, model.stateDict(), {
-      format: 'pytorch-state-dict', model: config.model, config: JSON.stringify(config), data: JSON.stringify(data),
-    });
+    this.#saveWeights(this.paths.model, model, config, data);
     const summary = { config, final: history[history.length - 1] ?? null, epochs: history.length };
     writeFileAtomic(this.paths.summary, Buffer.from(JSON.stringify(summary, null, 2) + '\n'));
   }
