@@ -35,21 +35,27 @@ export function trainingCurves(metrics: readonly EpochLine[], steps: readonly St
     const ended = metrics.filter((r) => typeof r.step === 'number');
     const loss = lossSeries(steps, byStep);
     if (hasAny(ended, (r) => r.testLoss)) loss.push(series('test CE', ended, byStep, (r) => r.testLoss));
+    if (hasAny(ended, (r) => r.valLoss)) loss.push(series('validation CE', ended, byStep, (r) => r.valLoss));
     const acc = [series('train accuracy', steps, byStep, (r) => r.trainAccuracy), series('test accuracy', ended, byStep, (r) => r.testAccuracy)];
+    if (hasAny(ended, (r) => r.valAccuracy)) acc.push(series('validation accuracy', ended, byStep, (r) => r.valAccuracy));
     charts = lineChart(loss, { title: 'Training loss (means over logged step windows)', xLabel: 'step', yLabel: 'loss' }) +
       lineChart(acc, { title: 'Accuracy', xLabel: 'step', yLabel: 'accuracy' });
   } else {
     const loss = lossSeries(metrics, byEpoch);
     if (hasAny(metrics, (r) => r.testLoss)) loss.push(series('test CE', metrics, byEpoch, (r) => r.testLoss));
+    if (hasAny(metrics, (r) => r.valLoss)) loss.push(series('validation CE', metrics, byEpoch, (r) => r.valLoss));
     const acc = [series('train accuracy', metrics, byEpoch, (r) => r.trainAccuracy), series('test accuracy', metrics, byEpoch, (r) => r.testAccuracy)];
+    if (hasAny(metrics, (r) => r.valAccuracy)) acc.push(series('validation accuracy', metrics, byEpoch, (r) => r.valAccuracy));
     charts = lineChart(loss, { title: 'Training loss (epoch means)', xLabel: 'epoch', yLabel: 'loss' }) +
       lineChart(acc, { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy' });
   }
+  const validated = hasAny(metrics, (r) => r.valAccuracy);
   const rows = metrics.map((r, i) => [
     esc(r.epoch ?? i + 1), esc(r.step ?? ''), r.lr !== undefined ? esc(r.lr.toExponential(2)) : '—', fmt(r.loss), fmt(r.ce), fmt(r.proto), fmt(r.batch),
-    pct(r.trainAccuracy), pct(r.testAccuracy), fmt(r.testLoss), fmt(r.seconds, 1),
+    pct(r.trainAccuracy), pct(r.testAccuracy), fmt(r.testLoss), ...(validated ? [pct(r.valAccuracy), fmt(r.valLoss)] : []), fmt(r.seconds, 1),
   ]);
   return el('div', { class: 'charts' }, charts) +
     el('details', {}, el('summary', {}, 'Per-epoch numbers'),
-      table('epochs', ['epoch', 'step', 'lr', 'loss', 'CE', 'proto', 'batch', 'train acc', 'test acc', 'test CE', 'seconds'], rows));
+      table('epochs', ['epoch', 'step', 'lr', 'loss', 'CE', 'proto', 'batch', 'train acc', 'test acc', 'test CE',
+        ...(validated ? ['val acc', 'val CE'] : []), 'seconds'], rows));
 }
