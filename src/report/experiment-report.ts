@@ -206,12 +206,13 @@ function decoyFigures(g: Group, runs: readonly SettingRun[]): string {
 function biasFigures(g: Group): string {
   const chart = (key: MetricKey, title: string, yLabel: string): string => {
     const bars = g.rows.map((r) => ({ label: r.setting ?? '?', value: metricOf(r, key)?.mean ?? null, error: metricOf(r, key)?.std ?? null }));
-    return bars.some((b) => b.value !== null) ? barChart(bars, { title, yLabel }) : '';
+    // Accuracies and mass shares are fractions: one fixed 0–1 axis keeps the three charts comparable (and a row of zeros readable).
+    return bars.some((b) => b.value !== null) ? barChart(bars, { title, yLabel, yRange: [0, 1] }) : '';
   };
   const charts = [
-    chart('worstGroupAccuracy', 'Worst-group accuracy (mean ± std over seeds)', 'accuracy'),
-    chart('conflictingAccuracy', 'Bias-conflicting accuracy (mean ± std over seeds)', 'accuracy'),
-    chart('biasMass', 'CAM mass on the bias region (mean ± std over seeds; lower is better)', 'share'),
+    chart('worstGroupAccuracy', 'Worst-group accuracy (mean ± std)', 'accuracy'),
+    chart('conflictingAccuracy', 'Bias-conflicting accuracy (mean ± std)', 'accuracy'),
+    chart('biasMass', 'CAM mass on the bias region (mean ± std)', 'share'),
   ].join('');
   return charts ? el('h3', {}, 'Shortcut: groups of class × bias attribute') + charts : '';
 }
