@@ -2,6 +2,7 @@ import { datasetInfo } from './builtin/datasets.js';
 import type { DatasetInfo, DatasetName, Split } from './dataset-info.js';
 import { addDecoy, paintDecoys, type DecoyInfo } from './builtin/decoy.js';
 import { gatherRows } from './sampling/gather-rows.js';
+import { selectBias, selectDecoy } from './sampling/select-rows.js';
 import type { BiasInfo, LoadedDataset, SplitData } from './dataset.js';
 import { backgroundColours, backgroundMasks, paintBackground, UNBIASED_RHO } from './builtin/biased-mnist.js';
 import { digitColour, paintDigits } from './builtin/color-mnist.js';
@@ -32,14 +33,6 @@ export interface LoadOptions extends RawLoadOptions, UserDataOptions {
    * DecoyMNIST and Biased-MNIST.
    */
   readonly decoySeed?: number;
-}
-
-function subsetDecoy(decoy: DecoyInfo, indices: Int32Array, size: number): DecoyInfo {
-  return {
-    corners: gatherRows(decoy.corners, indices, 1),
-    decoyLabels: gatherRows(decoy.decoyLabels, indices, 1),
-    masks: gatherRows(decoy.masks, indices, size),
-  };
 }
 
 /** What {@link finishSplit} needs of one split: its uint8 pixels (n×C×H×W) and labels, before subsetting. */
@@ -73,7 +66,7 @@ function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | und
   const classes = all ? part.labels : gatherRows(part.labels, sourceIndices, 1);
   const images = toUnitFloat(pixels);
   if (normalisation) standardiseInPlace(images, normalisation);
-  const decoy = part.decoy && (all ? part.decoy : subsetDecoy(part.decoy, sourceIndices, h * w));
+  const decoy = part.decoy && (all ? part.decoy : selectDecoy(part.decoy, sourceIndices, h * w));
   let cleanImages: Float32Array | undefined;
   const preprocess = (u8: Uint8Array): Float32Array => {
     const x = toUnitFloat(all ? u8 : gatherRows(u8, sourceIndices, size));
@@ -81,11 +74,7 @@ function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | und
     return x;
   };
   if (decoy && split === 'test' && part.clean) cleanImages = preprocess(part.clean);
-  const bias = part.bias && (all ? part.bias : {
-    region: part.bias.region,
-    attributes: gatherRows(part.bias.attributes, sourceIndices, 1),
-    masks: part.bias.masks && gatherRows(part.bias.masks, sourceIndices, h * w),
-  });
+  const bias = part.bias && (all ? part.bias : selectBias(part.bias, sourceIndices, h * w));
   return {
     split,
     n: sourceIndices.length,

@@ -182,18 +182,18 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
     const maps = { coverage: summariseByClass(shape.coverage, labels, numClasses), contrast: summariseByClass(shape.contrast, labels, numClasses) };
     const specificity = classSpecificity(pass.cams, labels, numClasses, DISTANCES);
 
+    const bs = o.batchSize ?? 128;
+    // Accuracy on another version of the test images (without the decoy patch, with every bias aligned), laid out like them.
+    const accuracyOn = (images: Float32Array): number => noGrad(() => scope(() =>
+      mapBatches(test, bs, device, (x) => model.forward(x).argmax(1), images).eq(labels).to('float64').mean().item()));
+
     let decoy: DecoyEvaluation | null = null;
     if (test.decoy) {
-      const energy = summariseByClass(decoyEnergy(pass.cams, onDevice(test.decoy.masks, [test.n, h, w], device)), labels, numClasses);
+      const masks = onDevice(test.decoy.masks, [test.n, h, w], device);
+      const energy = summariseByClass(decoyEnergy(pass.cams, masks), labels, numClasses);
       let agree = 0;
       for (let i = 0; i < test.n; i++) if (preds[i] === test.decoy.decoyLabels[i]) agree++;
-      const masks = onDevice(test.decoy.masks, [test.n, h, w], device);
-      const bs = o.batchSize ?? 128;
-      let cleanAccuracy = NaN;
-      if (test.cleanImages) {
-        const cleanPreds = noGrad(() => mapBatches(test, bs, device, (x) => model.forward(x).argmax(1), test.cleanImages));
-        cleanAccuracy = noGrad(() => cleanPreds.eq(labels).to('float64').mean().item());
-      }
+      const cleanAccuracy = test.cleanImages ? accuracyOn(test.cleanImages) : NaN;
       decoy = {
         energy: energy.mean, energyPerClass: energy.perClass, uniformEnergy: (DECOY_PATCH_SIZE * DECOY_PATCH_SIZE) / (h * w),
         accuracy: acc.mean, decoyLabelRate: agree / test.n, cleanAccuracy, accuracyGap: cleanAccuracy - acc.mean,
@@ -205,11 +205,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
     let bias: BiasEvaluation | null = null;
     if (test.bias) {
       const groups = groupAccuracy(preds, test.classes, test.bias.attributes, numClasses);
-      let biasedAccuracy = NaN;
-      if (test.alignedImages) {
-        const alignedPreds = noGrad(() => mapBatches(test, o.batchSize ?? 128, device, (x) => model.forward(x).argmax(1), test.alignedImages));
-        biasedAccuracy = noGrad(() => alignedPreds.eq(labels).to('float64').mean().item());
-      }
+      const biasedAccuracy = test.alignedImages ? accuracyOn(test.alignedImages) : NaN;
       let biasMass: number | null = null;
       let uniformBiasMass: number | null = null;
       if (test.bias.masks) {

@@ -19,6 +19,14 @@ export interface ModelOptions {
   inputShape?: readonly [number, number, number];
 }
 
+/** Refuses images smaller than `min`×`min` for an ImageNet-layout model, naming its 28-px counterpart. */
+function requireSide(name: string, h: number, w: number, min: number, small: string): void {
+  if (h < min || w < min) {
+    throw new OptionError(`--model ${name} needs images of at least ${min}×${min} px (its CAM layer is 1/32 of the input); these are ` +
+      `${h}×${w}: use ${small} (built for 28 px) or a larger --image-size`);
+  }
+}
+
 /** Builds a model by name with freshly initialised weights (seed with manualSeed first for reproducibility). */
 export function createModel(name: string, numClasses = 10, opts: ModelOptions = {}): Classifier {
   const [c, h, w] = opts.inputShape ?? [1, 28, 28];
@@ -32,10 +40,7 @@ export function createModel(name: string, numClasses = 10, opts: ModelOptions = 
     case 'resnet34-imagenet':
     case 'resnet50-imagenet': {
       // layer4 is the input / 32 (rounded up): below 33 px it is 1×1 and a CAM has no spatial extent.
-      if (h < 33 || w < 33) {
-        throw new OptionError(`--model ${name} needs images of at least 33×33 px (its CAM layer is 1/32 of the input); these are ` +
-          `${h}×${w}: use resnet18 (built for 28 px) or a larger --image-size`);
-      }
+      requireSide(name, h, w, 33, 'resnet18');
       return new ResNet(Number(name.slice(6, 8)) as 18 | 34 | 50, numClasses, c);
     }
     case 'convnextv2':
@@ -47,10 +52,7 @@ export function createModel(name: string, numClasses = 10, opts: ModelOptions = 
     case 'convnextv2-nano-imagenet':
     case 'convnextv2-tiny-imagenet': {
       // stage4 is the input / 32 (rounded down): below 64 px it is 1×1.
-      if (h < 64 || w < 64) {
-        throw new OptionError(`--model ${name} needs images of at least 64×64 px (its CAM layer is 1/32 of the input); these are ` +
-          `${h}×${w}: use convnextv2-atto (built for 28 px) or a larger --image-size`);
-      }
+      requireSide(name, h, w, 64, 'convnextv2-atto');
       return new ConvNeXtV2(numClasses, name.split('-')[1] as ConvNeXtImageNetSize, c, opts.dropPath ?? 0, 'imagenet');
     }
     default:

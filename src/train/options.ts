@@ -1,5 +1,6 @@
 import { OptionError, optionDefaults, resolveOptions, type OptionSpec, type OptionValues } from '../config/option-spec.js';
 import { resolve } from 'node:path';
+import { datasetInfo } from '../data/builtin/datasets.js';
 import { canonicalDatasetSpec, datasetSpecProblem, DATASET_SPEC_SYNTAX, parseDatasetSpec, parseImageSize } from '../data/dataset-spec.js';
 import type { UserDataOptions } from '../data/user/user-data.js';
 import { STREAM_MODES } from '../data/streaming/streamed-split.js';
@@ -128,10 +129,9 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
     throw new OptionError(`--image-size: got ${JSON.stringify(c.imageSize)}, expected H or HxW with both in [16, 4096], e.g. 32 or 64x48`);
   }
   if (c.channels === 2) throw new OptionError('--channels: got 2, expected 1 (grey) or 3 (RGB)');
-  const builtin = parseDatasetSpec(c.dataset).kind === 'builtin';
-  if (builtin && (c.imageSize !== null || c.channels !== null)) {
+  if (parseDatasetSpec(c.dataset).kind === 'builtin' && (c.imageSize !== null || c.channels !== null)) {
     throw new OptionError(`--image-size / --channels apply to folder:DIR and idx:DIR datasets; ${c.dataset} is always ` +
-      `${c.dataset.startsWith('biased-') || c.dataset === 'color-mnist' ? '3' : '1'}×28×28`);
+      datasetInfo(c.dataset).imageShape.join('×'));
   }
   // Stored absolute, as the dataset's directory, so a resumed run finds the same file from any directory.
   if (c.pretrained !== null) c.pretrained = resolve(c.pretrained);

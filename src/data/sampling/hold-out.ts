@@ -1,7 +1,7 @@
 import type { SplitData } from '../dataset.js';
 import { DataError } from '../errors.js';
-import { gatherRows } from './gather-rows.js';
 import { Rng } from './rng.js';
+import { selectRows } from './select-rows.js';
 
 // Stream key so validation draws never coincide with shuffling, subsetting or decoy draws from the same seed.
 const HOLD_OUT_STREAM = 0x7a1;
@@ -25,38 +25,6 @@ export function holdOutIndices(labels: Uint8Array, fraction: number, seed: numbe
   }
   const pick = (v: number): Int32Array => Int32Array.from(labels.keys()).filter((i) => held[i] === v);
   return { held: pick(1), kept: pick(0) };
-}
-
-/** The rows `rows` of a split (every per-sample field gathered alike), as a split of its own. */
-export function selectRows(split: SplitData, rows: Int32Array): SplitData {
-  const [c, h, w] = split.imageShape;
-  const size = c * h * w;
-  const bias = split.bias && {
-    region: split.bias.region,
-    attributes: gatherRows(split.bias.attributes, rows, 1),
-    masks: split.bias.masks && gatherRows(split.bias.masks, rows, h * w),
-  };
-  const decoy = split.decoy && {
-    corners: gatherRows(split.decoy.corners, rows, 1),
-    decoyLabels: gatherRows(split.decoy.decoyLabels, rows, 1),
-    masks: gatherRows(split.decoy.masks, rows, h * w),
-  };
-  return {
-    split: split.split,
-    n: rows.length,
-    imageShape: split.imageShape,
-    images: gatherRows(split.images, rows, size),
-    labels: gatherRows(split.labels, rows, 1),
-    pixels: gatherRows(split.pixels, rows, size),
-    classes: gatherRows(split.classes, rows, 1),
-    sourceIndices: gatherRows(split.sourceIndices, rows, 1),
-    ...(decoy ? { decoy } : {}),
-    ...(bias ? { bias } : {}),
-    ...(split.cleanImages ? { cleanImages: gatherRows(split.cleanImages, rows, size) } : {}),
-    ...(split.alignedImages ? { alignedImages: gatherRows(split.alignedImages, rows, size) } : {}),
-    ...(split.files ? { files: split.files } : {}),
-    ...(split.sources ? { sources: Array.from(rows, (i) => split.sources![i]!) } : {}),
-  };
 }
 
 /** `split` divided into a validation split (`fraction` of each class, seeded) and the rest, for training. */
