@@ -10,8 +10,9 @@ import { tileImages } from '../report/image-grid.js';
 import { loadTrainedModel } from '../train/trained-model.js';
 import { encodePng } from '../report/png.js';
 import { decodeImage } from '../data/formats/image-file.js';
+import { standardiseInPlace } from '../data/preprocess/normalisation.js';
 import { DataError } from '../errors.js';
-import { userDataOptions } from '../train/options.js';
+import { inputOptions, normalizeModeOf } from '../train/options.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
 
 const FLAGS: FlagSpec[] = [
@@ -121,10 +122,10 @@ export async function explainCommand(argv: string[]): Promise<void> {
 
   // The dataset is needed for --indices, and for --image only to standardise like training did when the
   // checkpoint predates the recorded normalisation.
-  const needData = indices !== null || (cfg.standardise && !loaded.normalisation);
+  const needData = indices !== null || (normalizeModeOf(cfg) === 'dataset' && !loaded.normalisation);
   const data = needData
     ? await loadDataset(cfg.dataset, {
-      dataDir: cfg.dataDir ?? undefined, standardise: cfg.standardise, ...userDataOptions(cfg),
+      dataDir: cfg.dataDir ?? undefined, ...inputOptions(cfg),
       // Only the chosen split is needed in full; the other is cut to a token subset (statistics use the full file).
       trainLimit: split === 'train' && indices ? undefined : 10, testLimit: split === 'test' && indices ? undefined : 10,
     })
@@ -154,10 +155,7 @@ export async function explainCommand(argv: string[]): Promise<void> {
     }
     x = new Float32Array(items.length * size);
     items.forEach((it, k) => x.set(it.grey, k * size));
-    if (normalisation) {
-      const { mean, std } = normalisation;
-      for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean) / std;
-    }
+    if (normalisation) standardiseInPlace(x, normalisation, height * width);
   }
 
   const labels = indices ? items.map((it) => it.label!) : null;

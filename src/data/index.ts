@@ -27,7 +27,10 @@ export {
 } from './builtin/sources.js';
 export { fetchDownloader, type Downloader } from './builtin/download.js';
 export { loadDataFile, loadRawSplit, type RawLoadOptions, type RawSplit, type LoadedFile } from './builtin/raw.js';
-export { toUnitFloat, pixelStats, standardiseInPlace, type Normalisation } from './preprocess/normalisation.js';
+export {
+  toUnitFloat, pixelStats, standardiseInPlace, blackValues, imagenetNormalisation, IMAGENET_NORMALISATION, NORMALIZE_MODES,
+  type Normalisation, type NormalizeMode,
+} from './preprocess/normalisation.js';
 export { labelsToInt64, classCounts } from './preprocess/labels.js';
 export {
   addDecoy,

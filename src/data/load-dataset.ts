@@ -6,7 +6,9 @@ import { selectBias, selectDecoy } from './sampling/select-rows.js';
 import type { BiasInfo, LoadedDataset, SplitData } from './dataset.js';
 import { backgroundColours, backgroundMasks, paintBackground, UNBIASED_RHO } from './builtin/biased-mnist.js';
 import { digitColour, paintDigits } from './builtin/color-mnist.js';
-import { pixelStats, standardiseInPlace, statsFromHistogram, toUnitFloat, type Normalisation } from './preprocess/normalisation.js';
+import {
+  normalisationFor, pixelStats, standardiseInPlace, statsFromHistogram, toUnitFloat, type Normalisation, type NormalizeMode,
+} from './preprocess/normalisation.js';
 import { labelsToInt64 } from './preprocess/labels.js';
 import { loadRawSplit, type LoadedFile, type RawLoadOptions } from './builtin/raw.js';
 import { stratifiedIndices } from './sampling/stratified.js';
@@ -17,10 +19,16 @@ import { DecodePool } from './streaming/decode-pool.js';
 import { inMemoryBytes, STREAM_AUTO_BYTES, type StreamedDataset, type StreamMode, type TrainingData } from './streaming/streamed-split.js';
 import { datasetSpecProblem, parseDatasetSpec } from './dataset-spec.js';
 import { DataError } from './errors.js';
+import { centreCropSplit } from './augment/eval-crop.js';
 
 /** Options of {@link loadDataset}: where the files are, plus preprocessing. */
 export interface LoadOptions extends RawLoadOptions, UserDataOptions {
-  /** Standardise with the training split's pixel mean/std; default false (values in [0, 1]). */
+  /**
+   * What the inputs are standardised with: `none` (values in [0, 1], the default), `dataset` (the training split's
+   * per-channel pixel mean/std) or `imagenet` (torchvision's ImageNet mean/std, for pretrained weights).
+   */
+  readonly normalize?: NormalizeMode;
+  /** The former switch for `normalize: 'dataset'`. */
   readonly standardise?: boolean;
   /** Keep a class-stratified subset of this many training images. */
   readonly trainLimit?: number;
@@ -51,9 +59,9 @@ interface PreparedSplit {
   readonly sources?: readonly string[];
 }
 
-/** Subsets (stratified), scales to [0, 1] and optionally standardises one split. */
+/** Subsets (stratified), scales to [0, 1], optionally standardises one split, and gives a test split its evaluation crop. */
 function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | undefined, normalisation: Normalisation | undefined,
-  subsetSeed: number): SplitData {
+  subsetSeed: number, evalCrop = 1): SplitData {
   const [c, h, w] = info.imageShape;
   const size = c * h * w;
   const { split } = part;
@@ -65,17 +73,17 @@ function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | und
   const pixels = all ? part.pixels : gatherRows(part.pixels, sourceIndices, size);
   const classes = all ? part.labels : gatherRows(part.labels, sourceIndices, 1);
   const images = toUnitFloat(pixels);
-  if (normalisation) standardiseInPlace(images, normalisation);
+  if (normalisation) standardiseInPlace(images, normalisation, h * w);
   const decoy = part.decoy && (all ? part.decoy : selectDecoy(part.decoy, sourceIndices, h * w));
   let cleanImages: Float32Array | undefined;
   const preprocess = (u8: Uint8Array): Float32Array => {
     const x = toUnitFloat(all ? u8 : gatherRows(u8, sourceIndices, size));
-    if (normalisation) standardiseInPlace(x, normalisation);
+    if (normalisation) standardiseInPlace(x, normalisation, h * w);
     return x;
   };
   if (decoy && split === 'test' && part.clean) cleanImages = preprocess(part.clean);
   const bias = part.bias && (all ? part.bias : selectBias(part.bias, sourceIndices, h * w));
-  return {
+  const finished: SplitData = {
     split,
     n: sourceIndices.length,
     imageShape: info.imageShape,
@@ -91,6 +99,7 @@ function finishSplit(info: DatasetInfo, part: PreparedSplit, limit: number | und
     ...(part.files ? { files: part.files } : {}),
     ...(part.sources ? { sources: all ? part.sources : Array.from(sourceIndices, (i) => part.sources![i]!) } : {}),
   };
+  return split === 'test' ? centreCropSplit(finished, evalCrop) : finished;
 }
 
 /**
@@ -130,15 +139,21 @@ function builtinSplit(info: ReturnType<typeof datasetInfo>, split: Split, raw: {
   return { split, n, pixels: raw.images, labels, files };
 }
 
+/** The normalisation options ask for (`standardise` is the former switch for `dataset`). */
+export function normalizeMode(options: Pick<LoadOptions, 'normalize' | 'standardise'>): NormalizeMode {
+  return options.normalize ?? (options.standardise ? 'dataset' : 'none');
+}
+
 /** Both splits finished, with the training split's statistics. */
 function finishDataset(info: DatasetInfo, train: PreparedSplit, test: PreparedSplit, options: LoadOptions): LoadedDataset {
-  const trainStats = pixelStats(train.pixels);
-  const normalisation = options.standardise ? trainStats : undefined;
+  const [c, h, w] = info.imageShape;
+  const trainStats = pixelStats(train.pixels, c, h * w);
+  const normalisation = normalisationFor(normalizeMode(options), trainStats, c);
   const seed = options.subsetSeed ?? 0;
   return {
     info,
     train: finishSplit(info, train, options.trainLimit, normalisation, seed),
-    test: finishSplit(info, test, options.testLimit, normalisation, seed),
+    test: finishSplit(info, test, options.testLimit, normalisation, seed, options.evalCrop),
     trainStats,
     normalisation,
   };
@@ -177,15 +192,15 @@ export interface TrainingLoadOptions extends LoadOptions {
 // Images per request of the statistics pass, and requests in flight.
 const STATS_CHUNK = 64;
 
-/** Pixel mean/std of a streamed split's files, from their histogram (as pixelStats), decoded by worker threads. */
+/** Per-channel pixel mean/std of a streamed split's files, from their histograms (as pixelStats), decoded by worker threads. */
 async function streamedStats(paths: readonly string[], shape: readonly [number, number, number], workers?: number): Promise<Normalisation> {
   const pool = new DecodePool(workers);
   try {
     const chunks: string[][] = [];
     for (let s = 0; s < paths.length; s += STATS_CHUNK) chunks.push(paths.slice(s, s + STATS_CHUNK));
     const parts = await Promise.all(chunks.map((c) => pool.histogram(c, shape)));
-    const hist = new Float64Array(256);
-    for (const h of parts) for (let k = 0; k < 256; k++) hist[k]! += h[k]!;
+    const hist = new Float64Array(shape[0] * 256);
+    for (const h of parts) for (let k = 0; k < hist.length; k++) hist[k]! += h[k]!;
     return statsFromHistogram(hist);
   } finally {
     await pool.close();
@@ -215,8 +230,9 @@ export async function loadTrainingData(name: DatasetName | string, options: Trai
     return finishDataset(user.info, user.train, user.test, options);
   }
   // The statistics are of the full training split, as the in-memory path computes them.
-  const trainStats = options.standardise ? await streamedStats(train.paths, probed.shape, options.decodeWorkers) : undefined;
-  const normalisation = options.standardise ? trainStats : undefined;
+  const norm = normalizeMode(options);
+  const trainStats = norm === 'dataset' ? await streamedStats(train.paths, probed.shape, options.decodeWorkers) : undefined;
+  const normalisation = normalisationFor(norm, trainStats, probed.shape[0]);
   const seed = options.subsetSeed ?? 0;
   const sourceIndices = all
     ? Int32Array.from({ length: n }, (_, i) => i)
@@ -229,7 +245,7 @@ export async function loadTrainingData(name: DatasetName | string, options: Trai
       streamed: true, split: 'train', n: sourceIndices.length, imageShape: info.imageShape, labels: labelsToInt64(classes), classes,
       sourceIndices, sources: Array.from(sourceIndices, (i) => train.paths[i]!), normalisation: normalisation ?? null,
     },
-    test: finishSplit(info, test, options.testLimit, normalisation, seed),
+    test: finishSplit(info, test, options.testLimit, normalisation, seed, options.evalCrop),
     trainStats,
     normalisation,
   };

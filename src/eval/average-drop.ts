@@ -8,7 +8,7 @@ import { classProbability } from './class-probability.js';
  * baseline + (x − baseline)·cam, so a 0 in the map means black). The Average Drop is the mean of this N-vector,
  * a fraction (the paper reports it ×100 as a percentage); lower is better. `x` N×C×H×W, `cams` N×H×W in [0,1].
  */
-export function averageDrop(model: Classifier, x: Tensor, cams: Tensor, targets: Tensor, o: { baseline?: number } = {}): Tensor {
+export function averageDrop(model: Classifier, x: Tensor, cams: Tensor, targets: Tensor, o: { baseline?: number | Tensor } = {}): Tensor {
   const [n, , h, w] = x.shape as [number, number, number, number];
   if (cams.ndim !== 3 || cams.shape.join(',') !== `${n},${h},${w}`) {
     throw new RangeError(`averageDrop: expected ${n}×${h}×${w} maps for images [${x.shape}], got [${cams.shape}]`);

@@ -8,8 +8,3 @@ import type { Classifier } from '../models/classifier.js';
 export function classProbability(model: Classifier, x: Tensor, targets: Tensor): Tensor {
   return noGrad(() => scope(() => softmax(model.forward(x).to('float64'), 1).gather(1, targets.unsqueeze(1)).squeeze(1)));
 }
-
-/** The input value of a black pixel: 0 for [0,1] inputs, (0 − mean)/std for standardised ones. */
-export function blackValue(normalisation: { mean: number; std: number } | undefined): number {
-  return normalisation ? -normalisation.mean / normalisation.std : 0;
-}

@@ -12,7 +12,7 @@ export interface DeletionInsertionOptions {
   /** K: the curve has K + 1 points, after removing/inserting round(k·HW/K) pixels, k = 0…K (default 28: 28 px/step on 28×28). */
   steps?: number;
   /** Input value of a deleted (black) pixel; 0 for [0,1] inputs, −mean/std for standardised ones (default 0). */
-  baseline?: number;
+  baseline?: number | Tensor;
   /** Default 'blur', as in RISE: insertion starts from a Gaussian-blurred image (σ = 5, 11×11, zero padding). */
   insertionStart?: InsertionStart;
   /** Blur σ (default 5, RISE's). */
@@ -66,7 +66,7 @@ export function trapezoidAuc(curves: Tensor, fractions: readonly number[]): Tens
  * RISE's blur of N×C×H×W images around `baseline`: a normalised separable Gaussian with zero padding applied to
  * (x − baseline), so the padding and the result are "black" in the model's input units.
  */
-export function blurImages(x: Tensor, baseline = 0, sigma = 5, size = 11): Tensor {
+export function blurImages(x: Tensor, baseline: number | Tensor = 0, sigma = 5, size = 11): Tensor {
   if (!(size % 2 === 1 && size >= 1)) throw new RangeError(`blur: window size must be odd, got ${size}`);
   const r = (size - 1) / 2;
   const taps = gaussianTaps(sigma, (r + 0.49) / sigma); // truncate chosen so the radius is exactly r

@@ -8,7 +8,7 @@ import { DECOY_PATCH_SIZE } from '../data/builtin/decoy.js';
 import { DISTANCES } from '../losses/distance.js';
 import { averageDrop } from './average-drop.js';
 import { classMeans, classSums, meansFromSums, scaleByMax, type ClassSums } from './class-means.js';
-import { blackValue } from './class-probability.js';
+import { blackValues } from '../data/preprocess/normalisation.js';
 import { summariseByClass } from './class-summary.js';
 import { coherence } from './coherence.js';
 import { decoyEnergy } from './decoy-energy.js';
@@ -121,7 +121,7 @@ function spread(n: number, m: number): number[] {
   return Array.from({ length: Math.min(n, m) }, (_, k) => Math.floor((k * n) / Math.min(n, m)));
 }
 
-function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseline: number, o: EvaluateOptions): FaithfulnessEvaluation {
+function faithfulness(model: Classifier, split: SplitData, pass: CamPass, black: readonly number[], o: EvaluateOptions): FaithfulnessEvaluation {
   const steps = o.steps ?? EVALUATE_DEFAULTS.steps;
   const insertionStart = o.insertionStart ?? EVALUATE_DEFAULTS.insertionStart;
   const positions = spread(split.n, o.faithfulnessN ?? EVALUATE_DEFAULTS.faithfulnessN);
@@ -134,6 +134,8 @@ function faithfulness(model: Classifier, split: SplitData, pass: CamPass, baseli
   for (let s = 0; s < positions.length; s += bs) {
     const rows = positions.slice(s, s + bs);
     scope(() => {
+      // A black pixel's input value: one number, or one per channel (per-channel normalisation) broadcast over N, H, W.
+      const baseline = black.every((v) => v === black[0]) ? black[0]! : onDevice(Float32Array.from(black), [1, c, 1, 1], model.device);
       const idx = fromArray(BigInt64Array.from(rows, BigInt), [rows.length], { device: pass.cams.device });
       const x = onDevice(gatherRows(split.images, rows, c * h * w), [rows.length, c, h, w], model.device);
       const cams = pass.cams.indexSelect(0, idx);
@@ -220,7 +222,7 @@ export function evaluateModel(model: Classifier, data: LoadedDataset, o: Evaluat
       };
     }
 
-    const faith = faithfulness(model, test, pass, blackValue(data.normalisation), o);
+    const faith = faithfulness(model, test, pass, blackValues(data.normalisation, test.imageShape[0]), o);
 
     const { means: meanCams, counts } = classMeans(pass.cams, labels, numClasses);
     const present = counts.toArray().map((c) => c > 0);

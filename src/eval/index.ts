@@ -11,7 +11,7 @@ export { coherence, coherenceDistances } from './coherence.js';
 export { reconstruction, reconstructionDistances } from './reconstruction.js';
 export { decoyEnergy } from './decoy-energy.js';
 export { mapShape, type MapShape } from './map-shape.js';
-export { classProbability, blackValue } from './class-probability.js';
+export { classProbability } from './class-probability.js';
 export {
   deletionInsertion, saliencyRanks, trapezoidAuc, blurImages, INSERTION_STARTS,
   type InsertionStart, type DeletionInsertionOptions, type DeletionInsertionResult,

@@ -2,7 +2,7 @@ import { checkDevice, setNumThreads } from '../torch/index.js';
 import { loadDataset } from '../data/load-dataset.js';
 import type { LoadedDataset } from '../data/dataset.js';
 import { loadTrainedModel } from '../train/trained-model.js';
-import { userDataOptions, type TrainConfig } from '../train/options.js';
+import { inputOptions, type TrainConfig } from '../train/options.js';
 import { evaluateModel, type EvaluateOptions } from '../eval/evaluate-model.js';
 import type { Evaluation } from '../eval/evaluation.js';
 
@@ -25,8 +25,7 @@ export function evaluationData(cfg: TrainConfig, o: { testLimit?: number | null;
     // The run's training subset: the reconstruction reference is the mean image of what the model learnt from.
     trainLimit: cfg.trainLimit ?? undefined,
     testLimit: o.testLimit ?? undefined,
-    standardise: cfg.standardise,
-    ...userDataOptions(cfg),
+    ...inputOptions(cfg),
   });
 }
 

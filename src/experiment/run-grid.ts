@@ -5,6 +5,7 @@ import { checkDevice } from '../torch/index.js';
 import { throwIfInterrupted } from '../train/run/interrupt.js';
 import { train } from '../train/trainer.js';
 import { loadConfigData } from '../train/session.js';
+import { inputOptions } from '../train/options.js';
 import { aggregateMarkdown, aggregateRuns, BASELINE_SETTING, type Aggregate, type RunResult } from '../eval/aggregate.js';
 import type { Evaluation } from '../eval/evaluation.js';
 import { isImageSource } from '../losses/prototype-bank.js';
@@ -101,7 +102,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
       const resume = existsSync(join(dir, 'checkpoint.safetensors'));
       log(`${tag}: ${resume ? 'resuming from its checkpoint' : 'training'}`);
       try {
-        const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, cfg.standardise, cfg.dataDir, cfg.stream, isImageSource(cfg.prototypeSource)],
+        const data = await cache.get(['train', cfg.dataset, cfg.trainLimit, cfg.testLimit, JSON.stringify(inputOptions(cfg)), cfg.dataDir, cfg.stream, isImageSource(cfg.prototypeSource)],
           () => loadConfigData(cfg));
         const result = await train(cfg, { outDir: dir, resume, overwrite: !resume, quiet: o.quiet, data, signal: o.signal });
         // Training time summed over epochs (and so over resumed invocations), not this call's wall clock.
@@ -117,7 +118,7 @@ export async function runExperiment(grid: ExperimentGrid, runs: readonly GridRun
     }
     const t1 = performance.now();
     const testLimit = grid.evaluate.testLimit ?? null;
-    const data = await cache.get(['eval', cfg.dataset, cfg.trainLimit, testLimit, cfg.standardise, cfg.dataDir],
+    const data = await cache.get(['eval', cfg.dataset, cfg.trainLimit, testLimit, JSON.stringify(inputOptions(cfg)), cfg.dataDir],
       () => evaluationData(cfg, { testLimit }));
     const { evaluation } = await evaluateCheckpoint(join(dir, 'checkpoint.safetensors'), {
       ...grid.evaluate, data, testLimit, device: grid.evaluate.device ?? cfg.device,

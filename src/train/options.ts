@@ -4,6 +4,8 @@ import { datasetInfo } from '../data/builtin/datasets.js';
 import { canonicalDatasetSpec, datasetSpecProblem, DATASET_SPEC_SYNTAX, parseDatasetSpec, parseImageSize } from '../data/dataset-spec.js';
 import type { UserDataOptions } from '../data/user/user-data.js';
 import { STREAM_MODES } from '../data/streaming/streamed-split.js';
+import { NORMALIZE_MODES, type NormalizeMode } from '../data/preprocess/normalisation.js';
+import type { Augmentation } from '../data/augment/augmentation.js';
 import { MODEL_NAMES } from '../models/registry.js';
 import { CAM_GRADS, CAM_NORMS, CAM_TARGETS } from '../cam/options.js';
 import { DISTANCES } from '../losses/distance.js';
@@ -49,7 +51,14 @@ export const TRAIN_OPTIONS = [
   { key: 'batchCamScope', flag: 'batch-cam-scope', kind: BATCH_CAM_SCOPES, def: 'global', help: 'data-parallel: Batch-CAM Loss class means over the whole batch (global) or each process\'s shard (rank)' },
   { key: 'trainLimit', flag: 'train-limit', kind: 'int', def: null, min: 10, nullable: true, help: 'stratified subset of the training split (all classes kept)' },
   { key: 'testLimit', flag: 'test-limit', kind: 'int', def: null, min: 10, nullable: true, help: 'stratified subset of the test split' },
-  { key: 'standardise', flag: 'standardise', kind: 'bool', def: false, aliases: ['standardize'], help: 'standardise inputs with the training mean/std (default: pixels in [0,1]; formerly --standardize)' },
+  { key: 'standardise', flag: 'standardise', kind: 'bool', def: false, aliases: ['standardize'], help: 'the same as --normalize dataset (formerly --standardize)' },
+  { key: 'normalize', flag: 'normalize', kind: NORMALIZE_MODES, def: null, nullable: true, help: 'standardise inputs: none (pixels in [0,1]), dataset (the training split\'s per-channel mean/std) or imagenet (torchvision\'s mean/std); default imagenet with --pretrained, else none' },
+  { key: 'augment', flag: 'augment', kind: 'bool', def: false, help: 'augment training images, drawn per (seed, epoch, image): RandomResizedCrop back to the image size (--crop-scale, --crop-ratio), horizontal flip (--hflip), colour jitter (--color-jitter)' },
+  { key: 'cropScale', flag: 'crop-scale', kind: 'string', def: '0.08,1', help: 'with --augment: MIN,MAX share of the image a random crop covers (1,1 with --crop-ratio 1,1: no crop)' },
+  { key: 'cropRatio', flag: 'crop-ratio', kind: 'string', def: '0.75,1.3333333333333333', help: 'with --augment: MIN,MAX aspect ratio (width/height) of the random crop, drawn log-uniformly' },
+  { key: 'hflip', flag: 'hflip', kind: 'number', def: 0.5, min: 0, max: 1, help: 'with --augment: probability of a horizontal flip (0 for digits and text)' },
+  { key: 'colorJitter', flag: 'color-jitter', kind: 'string', def: '0', help: 'with --augment: B[,C[,S]] ColorJitter strengths of brightness, contrast, saturation (0 = off; e.g. 0.4,0.4,0.4)' },
+  { key: 'evalCrop', flag: 'eval-crop', kind: 'number', def: 1, min: 0.1, max: 1, help: 'test and validation images: the centred share of each side, resized back (torchvision\'s Resize(S/f)+CenterCrop(S): 0.875; folder:/idx: data; 1 = whole image)' },
   { key: 'dropPath', flag: 'drop-path', kind: 'number', def: 0, min: 0, max: 0.9, help: 'ConvNeXt-V2 stochastic depth rate' },
   { key: 'camLayer', flag: 'cam-layer', kind: 'string', def: null, nullable: true, help: 'CAM layer (default per model: conv2, layer4, stage3)' },
   { key: 'camTarget', flag: 'cam-target', kind: CAM_TARGETS, def: 'label', help: 'class a training CAM explains (inference tools default to pred)' },
@@ -101,13 +110,45 @@ export function usesPrototypeBank(c: TrainConfig): boolean {
   return c.lambdaProto > 0 || c.lambdaProtoContrast > 0;
 }
 
-/** How a config's folder:/idx: data is decoded (ignored by the built-in datasets). */
-export function userDataOptions(c: TrainConfig): UserDataOptions {
+/**
+ * How a config's images become inputs: how folder:/idx: data is decoded (ignored by the built-in datasets), what the
+ * inputs are standardised with, and the evaluation crop.
+ */
+export function inputOptions(c: TrainConfig): UserDataOptions & { readonly normalize: NormalizeMode; readonly evalCrop: number } {
   return {
     imageSize: c.imageSize === null ? null : parseImageSize(c.imageSize),
     channels: c.channels === null ? null : (c.channels as 1 | 3),
     testFraction: c.testFraction,
+    normalize: normalizeModeOf(c),
+    evalCrop: c.evalCrop,
   };
+}
+
+/**
+ * What the inputs are standardised with: `--normalize`, else `dataset` for the former `--standardise`, else ImageNet's
+ * statistics for pretrained weights, else none.
+ */
+export function normalizeModeOf(c: TrainConfig): NormalizeMode {
+  return c.normalize ?? (c.standardise ? 'dataset' : c.pretrained !== null ? 'imagenet' : 'none');
+}
+
+/** A `MIN,MAX` pair of positive numbers, or null. */
+function parsePair(v: string): [number, number] | null {
+  const parts = v.split(',').map((p) => Number(p.trim()));
+  return parts.length === 2 && parts.every((p) => Number.isFinite(p) && p > 0) && parts[0]! <= parts[1]! ? [parts[0]!, parts[1]!] : null;
+}
+
+/** The three ColorJitter strengths of `B[,C[,S]]` (missing ones 0), or null. */
+function parseJitter(v: string): [number, number, number] | null {
+  const parts = v.split(',').map((p) => Number(p.trim()));
+  if (parts.length > 3 || parts.some((p) => !Number.isFinite(p) || p < 0)) return null;
+  return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0];
+}
+
+/** The training augmentation a config asks for (null without `--augment`). */
+export function augmentationOf(c: TrainConfig): Augmentation | null {
+  if (!c.augment) return null;
+  return { cropScale: parsePair(c.cropScale)!, cropRatio: parsePair(c.cropRatio)!, flip: c.hflip, jitter: parseJitter(c.colorJitter)! };
 }
 
 /** The defaults of every option. */
@@ -143,6 +184,21 @@ export function resolveConfig(partial: Partial<Record<string, unknown>> = {}): T
   }
   if (c.stream === 'on' && isImageSource(c.prototypeSource)) {
     throw new OptionError(`--prototype-source ${c.prototypeSource} reduces every training image up front, which needs them in memory; use --stream off (or auto)`);
+  }
+  if (c.standardise && c.normalize !== null && c.normalize !== 'dataset') {
+    throw new OptionError(`--standardise means --normalize dataset, which contradicts --normalize ${c.normalize}; drop --standardise`);
+  }
+  const scale = parsePair(c.cropScale);
+  if (!scale || scale[1] > 1) throw new OptionError(`--crop-scale: got ${JSON.stringify(c.cropScale)}, expected MIN,MAX with 0 < MIN ≤ MAX ≤ 1, e.g. 0.08,1`);
+  if (!parsePair(c.cropRatio)) throw new OptionError(`--crop-ratio: got ${JSON.stringify(c.cropRatio)}, expected MIN,MAX with 0 < MIN ≤ MAX, e.g. 0.75,1.333`);
+  if (!parseJitter(c.colorJitter)) throw new OptionError(`--color-jitter: got ${JSON.stringify(c.colorJitter)}, expected up to three non-negative strengths B[,C[,S]], e.g. 0.4,0.4,0.4`);
+  const defaults = defaultConfig();
+  const knobs = (['cropScale', 'cropRatio', 'hflip', 'colorJitter'] as const).filter((k) => c[k] !== defaults[k]);
+  if (!c.augment && knobs.length > 0) {
+    throw new OptionError(`${knobs.map((k) => `--${TRAIN_OPTIONS.find((o) => o.key === k)!.flag}`).join(', ')} set the augmentation, which is off; add --augment`);
+  }
+  if (c.evalCrop !== 1 && parseDatasetSpec(c.dataset).kind === 'builtin') {
+    throw new OptionError(`--eval-crop applies to folder:DIR and idx:DIR datasets; ${c.dataset}'s test images carry their shortcut's masks and stay whole (drop --eval-crop)`);
   }
   if (!DEVICE_PATTERN.test(c.device)) throw new OptionError(`--device: got '${c.device}', expected cpu or cuda[:N]`);
   if (c.camWarmupEpochs >= c.epochs && camLossesOn(c)) {

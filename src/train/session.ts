@@ -17,7 +17,8 @@ import { isImageSource, PrototypeBank } from '../losses/prototype-bank.js';
 import { readCheckpoint, restoreCheckpoint, type LoadedCheckpoint } from './run/checkpoint.js';
 import type { RunPaths } from './run/run-dir.js';
 import type { StepRecord } from './run/step-log.js';
-import { OptionError, usesPrototypeBank, userDataOptions, type TrainConfig } from './options.js';
+import { augmentationOf, inputOptions, OptionError, usesPrototypeBank, type TrainConfig } from './options.js';
+import { centreCropSplit } from '../data/augment/eval-crop.js';
 import { startPosition, type Position } from './position.js';
 
 /** One line of metrics.jsonl: an epoch's training means (as a steps.jsonl record over the whole epoch) and test results. */
@@ -55,7 +56,7 @@ export interface Session {
 export async function loadConfigData(cfg: TrainConfig): Promise<TrainingData> {
   return loadTrainingData(cfg.dataset, {
     dataDir: cfg.dataDir ?? undefined, trainLimit: cfg.trainLimit ?? undefined, testLimit: cfg.testLimit ?? undefined,
-    standardise: cfg.standardise, ...userDataOptions(cfg),
+    ...inputOptions(cfg),
     // Image prototypes and a validation split need every training image up front.
     stream: (isImageSource(cfg.prototypeSource) || cfg.valFraction > 0) && cfg.stream === 'auto' ? 'off' : cfg.stream,
   });
@@ -75,7 +76,8 @@ function withValidation(data: TrainingData, cfg: TrainConfig): TrainingData {
   if (isStreamed(data)) throw new OptionError('--val-fraction needs the training images in memory; use --stream off');
   if (data.val) return data;
   const { train, val } = holdOut(data.train, cfg.valFraction, cfg.seed, data.info.numClasses);
-  return { ...data, train, val };
+  // Validation images are evaluation images: they take the test split's crop.
+  return { ...data, train, val: centreCropSplit(val, cfg.evalCrop) };
 }
 
 /** The seeded model of `cfg` on `device` (from --pretrained's weights when given; `notes` says what was adapted), checked to have the requested --cam-layer. */
@@ -146,7 +148,9 @@ export async function openSession(fresh: TrainConfig | null, paths: RunPaths, o:
     const optimizer = makeOptimizer(cfg, model);
     bank = buildBank(cfg, data, device);
     // Opening starts nothing: a streamed loader's worker threads start with the first batch.
-    const loader = openBatchStream(data.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed });
+    const augmentation = augmentationOf(cfg);
+    const augment = augmentation && { augmentation, seed: cfg.seed, normalisation: data.normalisation ?? null };
+    const loader = openBatchStream(data.train, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, augment });
     const totalSteps = cfg.epochs * loader.numBatches;
     const schedule = new CosineSchedule({ baseLr: cfg.lr, warmupSteps: Math.min(cfg.warmupSteps, totalSteps), totalSteps, minLr: cfg.minLr });
     if (ck) restoreCheckpoint(ck, { model, optimizer, bank }, paths.checkpoint);

@@ -5,6 +5,7 @@ import type { Classifier } from '../models/classifier.js';
 import { createModel } from '../models/registry.js';
 import { datasetInfo, isDatasetName } from '../data/builtin/datasets.js';
 import { loadSafetensors } from '../nn/safetensors.js';
+import { normalisationFromRecord, type Normalisation } from '../data/preprocess/normalisation.js';
 import { CheckpointError, readCheckpoint, readDataRecord, section, type DataRecord } from './run/checkpoint.js';
 import { resolveConfig, type TrainConfig } from './options.js';
 
@@ -17,9 +18,9 @@ export interface LoadedModel {
   imageShape: [number, number, number];
   /**
    * The mean/std the training inputs were standardised with (null: pixels in [0, 1], or a checkpoint older than the
-   * data record, whose normalisation must then be recomputed from the dataset when `config.standardise` is set).
+   * data record, whose normalisation must then be recomputed from the dataset when the config standardises with the dataset's statistics).
    */
-  normalisation: { mean: number; std: number } | null;
+  normalisation: Normalisation | null;
   /** The weights file actually read. */
   path: string;
   /** The prototype bank a training checkpoint carries (caller disposes), else null. */
@@ -90,7 +91,7 @@ export function loadTrainedModel(path: string): LoadedModel {
   const prototypes = bank.get('prototypes');
   return {
     model, config, path: file, classNames, imageShape,
-    normalisation: data ? data.normalisation : null,
+    normalisation: normalisationFromRecord(data?.normalisation),
     bank: prototypes ? { prototypes, initialised: bank.get('initialized') } : null,
   };
 }

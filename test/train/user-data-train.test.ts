@@ -271,7 +271,9 @@ test('report from the run directory alone writes report.html with its figures', 
 const killedAndResumed = once(async () => {
   const root = await folder;
   const args = ['--dataset', `folder:${root}`, '--image-size', '32', '--channels', '3', '--batch-size', '32', '--epochs', '4',
-    '--lambda-proto', '1', '--lambda-batch', '0.5', '--checkpoint-every', '2', '--log-every', '4', '--seed', '5', '--quiet'];
+    '--lambda-proto', '1', '--lambda-batch', '0.5', '--checkpoint-every', '2', '--log-every', '4', '--seed', '5', '--quiet',
+    // Augmented, so the resumed run must also redraw every crop, flip and jitter as the uninterrupted one did.
+    '--augment', '--color-jitter', '0.4,0.4,0.4', '--normalize', 'dataset'];
   const whole = join(tempDir(), 'whole');
   const broken = join(tempDir(), 'broken');
   // The uninterrupted run holds the images in memory; the killed and resumed one decodes them per batch in worker threads.
@@ -295,7 +297,7 @@ test('the killed streamed run resumed with --resume alone finishes, still stream
   assert.equal(JSON.parse(readFileSync(join(r.broken, 'config.json'), 'utf8')).stream, 'on', 'the resumed run streamed');
 });
 
-test('the killed and resumed streamed run ends with checkpoint and weights bit-identical to an uninterrupted in-memory run', LONG, async () => {
+test('the killed and resumed augmented streamed run ends with checkpoint and weights bit-identical to an uninterrupted in-memory run', LONG, async () => {
   const r = await killedAndResumed();
   assert.equal(r.wholeCode, 0);
   assert.equal(r.resumedCode, 0);

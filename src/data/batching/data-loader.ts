@@ -1,5 +1,6 @@
 import { Rng } from '../sampling/rng.js';
 import { gatherRows } from '../sampling/gather-rows.js';
+import { augmentBatch, type BatchAugmentation } from '../augment/augmentation.js';
 
 // Stream key so shuffles never coincide with decoy or subset draws from the same seed.
 const SHUFFLE_STREAM = 0x5417;
@@ -39,6 +40,8 @@ export interface LoaderOptions {
   readonly seed?: number;
   /** Drop a last batch smaller than `batchSize`; default false. */
   readonly dropLast?: boolean;
+  /** Augment each sample (training), keyed by (seed, epoch, sample index); default none. */
+  readonly augment?: BatchAugmentation | null;
 }
 
 /**
@@ -60,6 +63,7 @@ export class DataLoader {
   readonly shuffle: boolean;
   readonly seed: number;
   readonly dropLast: boolean;
+  readonly augment: BatchAugmentation | null;
   private cached: { epoch: number; order: Int32Array } | undefined;
 
   constructor(readonly data: ArrayDataset, options: LoaderOptions) {
@@ -76,6 +80,7 @@ export class DataLoader {
     this.shuffle = options.shuffle ?? false;
     this.seed = options.seed ?? 0;
     this.dropLast = options.dropLast ?? false;
+    this.augment = options.augment ?? null;
   }
 
   /** Number of batches per epoch. */
@@ -99,8 +104,10 @@ export class DataLoader {
     const order = this.order(epoch);
     const indices = order.slice(batchIndex * this.batchSize, Math.min((batchIndex + 1) * this.batchSize, this.data.n));
     const [c, h, w] = this.data.imageShape;
+    const x = gatherRows(this.data.images, indices, c * h * w);
+    if (this.augment) augmentBatch(x, this.data.imageShape, indices, epoch, this.augment);
     return {
-      x: gatherRows(this.data.images, indices, c * h * w),
+      x,
       y: gatherRows(this.data.labels, indices, 1),
       indices,
       size: indices.length,

@@ -4,6 +4,7 @@ import { DataError } from '../errors.js';
 import type { ImageShape } from '../formats/image-file.js';
 import type { Normalisation } from '../preprocess/normalisation.js';
 import type { DecodeReply, DecodeRequest } from './decode-worker.js';
+import type { BatchAugmentation } from '../augment/augmentation.js';
 
 /** Default number of decode workers: one core is left to the training step, at most four. */
 export function defaultDecodeWorkers(): number {
@@ -86,12 +87,16 @@ export class DecodePool {
     });
   }
 
-  /** The files decoded to n×C×H×W float32 in [0, 1], standardised with `normalisation` when given. */
-  async images(paths: readonly string[], shape: ImageShape, normalisation: Normalisation | null): Promise<Float32Array> {
-    return (await this.#request({ paths, shape, normalisation, output: 'images' })).images!;
+  /**
+   * The files decoded to n×C×H×W float32 in [0, 1], standardised with `normalisation` when given, then augmented
+   * when `augment` is given (the files' positions in their split, and the epoch, key the draws).
+   */
+  async images(paths: readonly string[], shape: ImageShape, normalisation: Normalisation | null,
+    augment: { readonly with: BatchAugmentation; readonly indices: Int32Array; readonly epoch: number } | null = null): Promise<Float32Array> {
+    return (await this.#request({ paths, shape, normalisation, augment, output: 'images' })).images!;
   }
 
-  /** The histogram (256 counts) of the files' uint8 pixels at `shape`. */
+  /** The histogram of each channel of the files' uint8 pixels at `shape` (C×256 counts). */
   async histogram(paths: readonly string[], shape: ImageShape): Promise<Float64Array> {
     return (await this.#request({ paths, shape, normalisation: null, output: 'histogram' })).histogram!;
   }

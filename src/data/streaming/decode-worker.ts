@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { decodeImage, mapLimit, type ImageShape } from '../formats/image-file.js';
-import { standardiseInPlace, toUnitFloat, type Normalisation } from '../preprocess/normalisation.js';
+import { augmentBatch, type BatchAugmentation } from '../augment/augmentation.js';
+import { channelHistograms, standardiseInPlace, toUnitFloat, type Normalisation } from '../preprocess/normalisation.js';
 
 /**
  * A decode worker of {@link DecodePool}: decodes a batch of image files through sharp and hands back the batch as
@@ -14,7 +15,9 @@ export interface DecodeRequest {
   readonly paths: readonly string[];
   readonly shape: ImageShape;
   readonly normalisation: Normalisation | null;
-  /** 'images': n×C×H×W float32; 'histogram': 256 counts of the uint8 pixels. */
+  /** Augment the decoded images as the in-memory loader does (the files' positions in the split, and the epoch). */
+  readonly augment?: { readonly with: BatchAugmentation; readonly indices: Int32Array; readonly epoch: number } | null;
+  /** 'images': n×C×H×W float32; 'histogram': 256 counts of each channel's uint8 pixels. */
   readonly output: 'images' | 'histogram';
 }
 
@@ -35,12 +38,11 @@ async function handle(req: DecodeRequest): Promise<DecodeReply> {
   const pixels = new Uint8Array(req.paths.length * size);
   await mapLimit(req.paths, IN_FLIGHT, async (path, i) => { pixels.set(await decodeImage(path, req.shape), i * size); });
   if (req.output === 'histogram') {
-    const histogram = new Float64Array(256);
-    for (let i = 0; i < pixels.length; i++) histogram[pixels[i]!]!++;
-    return { id: req.id, histogram };
+    return { id: req.id, histogram: channelHistograms(pixels, req.shape[0], req.shape[1] * req.shape[2]) };
   }
   const images = toUnitFloat(pixels);
-  if (req.normalisation) standardiseInPlace(images, req.normalisation);
+  if (req.normalisation) standardiseInPlace(images, req.normalisation, req.shape[1] * req.shape[2]);
+  if (req.augment) augmentBatch(images, req.shape, req.augment.indices, req.augment.epoch, req.augment.with);
   return { id: req.id, images };
 }
 

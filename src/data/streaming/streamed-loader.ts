@@ -2,6 +2,7 @@ import type { BatchStream } from '../batching/batch-stream.js';
 import { DecodePool, defaultDecodeWorkers } from './decode-pool.js';
 import { epochOrder, type LoaderOptions, type PlainBatch } from '../batching/data-loader.js';
 import { gatherRows } from '../sampling/gather-rows.js';
+import type { BatchAugmentation } from '../augment/augmentation.js';
 import type { StreamedSplit } from './streamed-split.js';
 
 /** How a {@link StreamedLoader} decodes: worker threads and batches decoded ahead. */
@@ -15,7 +16,7 @@ export interface StreamOptions {
 /**
  * Batches of a {@link StreamedSplit}, decoded from the image files by a pool of worker threads while the
  * training step runs, at most `prefetch` batches ahead. Epoch e's order is the in-memory DataLoader's (the same
- * seeded permutation), and each image is decoded and scaled by the same functions, so the batches are identical
+ * seeded permutation), and each image is decoded, scaled and augmented by the same functions, so the batches are identical
  * bit for bit. A file that fails to decode mid-epoch fails the batch with a DataError naming it.
  */
 export class StreamedLoader implements BatchStream {
@@ -23,6 +24,7 @@ export class StreamedLoader implements BatchStream {
   readonly shuffle: boolean;
   readonly seed: number;
   readonly dropLast: boolean;
+  readonly augment: BatchAugmentation | null;
   readonly workers: number;
   readonly prefetch: number;
   #pool: DecodePool | null = null;
@@ -36,6 +38,7 @@ export class StreamedLoader implements BatchStream {
     this.shuffle = o.shuffle ?? false;
     this.seed = o.seed ?? 0;
     this.dropLast = o.dropLast ?? false;
+    this.augment = o.augment ?? null;
     this.workers = o.workers ?? defaultDecodeWorkers();
     this.prefetch = o.prefetch ?? Math.max(3, 2 * this.workers);
     if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new RangeError(`StreamedLoader: expected a positive prefetch, found ${this.prefetch}`);
@@ -60,7 +63,8 @@ export class StreamedLoader implements BatchStream {
     const indices = order.slice(batchIndex * this.batchSize, Math.min((batchIndex + 1) * this.batchSize, data.n));
     const [c, h, w] = data.imageShape;
     const paths = Array.from(indices, (i) => data.sources[i]!);
-    const batch = this.#pool.images(paths, data.imageShape, data.normalisation).then((x): PlainBatch => ({
+    const augment = this.augment ? { with: this.augment, indices, epoch } : null;
+    const batch = this.#pool.images(paths, data.imageShape, data.normalisation, augment).then((x): PlainBatch => ({
       x, y: gatherRows(data.labels, indices, 1), indices, size: indices.length, shape: [indices.length, c, h, w], epoch, batchIndex,
     }));
     // A batch decoded ahead and then not wanted (the run stopped) must not surface as an unhandled rejection.

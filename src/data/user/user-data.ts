@@ -13,6 +13,8 @@ export interface UserDataOptions {
   readonly testFraction?: number;
   /** Seed of that split; default 0, so every run of a folder sees the same split. */
   readonly splitSeed?: number;
+  /** The evaluation transform of the test (and validation) images: their centred share of each side; default 1, whole. */
+  readonly evalCrop?: number;
 }
 
 /** One decoded split of a user dataset. */

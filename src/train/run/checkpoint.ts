@@ -19,8 +19,8 @@ export interface DataRecord {
   dataset: string;
   imageShape: [number, number, number];
   classNames: string[];
-  /** Mean/std the inputs were standardised with, or null for pixels in [0, 1]. */
-  normalisation: { mean: number; std: number } | null;
+  /** Per-channel mean/std the inputs were standardised with (older checkpoints: one number each), or null for pixels in [0, 1]. */
+  normalisation: { mean: number[] | number; std: number[] | number } | null;
 }
 
 /** The data record of a loaded dataset. */
@@ -28,7 +28,7 @@ export function dataRecord(data: Pick<LoadedDataset, 'info' | 'normalisation'>):
   const [c, h, w] = data.info.imageShape;
   return {
     dataset: data.info.name, imageShape: [c, h, w], classNames: [...data.info.classNames],
-    normalisation: data.normalisation ? { mean: data.normalisation.mean, std: data.normalisation.std } : null,
+    normalisation: data.normalisation ? { mean: [...data.normalisation.mean], std: [...data.normalisation.std] } : null,
   };
 }
 
