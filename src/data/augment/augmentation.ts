@@ -1,5 +1,5 @@
 import { Rng } from '../sampling/rng.js';
-import type { Normalisation } from '../preprocess/normalisation.js';
+import { channelMoments, type Normalisation } from '../preprocess/normalisation.js';
 import { colorJitter, JITTER_OPS, type JitterDraw } from './color-jitter.js';
 import { randomResizedCropBox, uniform } from './random-resized-crop.js';
 import { resizedCrop, type CropBox } from './resized-crop.js';
@@ -60,18 +60,13 @@ export function augmentImage(img: Float32Array, shape: readonly [number, number,
   const out = resizedCrop(img, shape, draw.box, h, w, draw.flip);
   if (draw.jitter.length === 0) return out;
   const plane = h * w;
-  const channel = (ch: number): [number, number] => {
-    if (!normalisation) return [0, 1];
-    const k = normalisation.mean.length === 1 ? 0 : ch;
-    return [normalisation.mean[k]!, normalisation.std[k]!];
-  };
   for (let ch = 0; ch < c; ch++) {
-    const [mean, std] = channel(ch);
+    const [mean, std] = channelMoments(normalisation, ch);
     for (let p = ch * plane; p < (ch + 1) * plane; p++) out[p] = out[p]! * std + mean;
   }
   colorJitter(out, shape, draw.jitter);
   for (let ch = 0; ch < c; ch++) {
-    const [mean, std] = channel(ch);
+    const [mean, std] = channelMoments(normalisation, ch);
     const inv = 1 / std;
     for (let p = ch * plane; p < (ch + 1) * plane; p++) out[p] = (out[p]! - mean) * inv;
   }

@@ -109,11 +109,18 @@ function standardiseRange(values: Float32Array, from: number, to: number, mean: 
   return values;
 }
 
+/** Channel `c`'s mean and std ([0, 1] for none; a single-entry normalisation serves every channel). */
+export function channelMoments(normalisation: Normalisation | null | undefined, c: number): [number, number] {
+  if (!normalisation) return [0, 1];
+  const k = normalisation.mean.length === 1 ? 0 : c;
+  return [normalisation.mean[k]!, normalisation.std[k]!];
+}
+
 /** The input value of a black pixel in each channel: 0 for [0, 1] inputs, (0 − mean)/std for standardised ones. */
 export function blackValues(normalisation: Normalisation | null | undefined, channels: number): number[] {
   return Array.from({ length: channels }, (_, c) => {
     if (!normalisation) return 0;
-    const k = normalisation.mean.length === 1 ? 0 : c;
-    return -normalisation.mean[k]! / normalisation.std[k]!;
+    const [mean, std] = channelMoments(normalisation, c);
+    return -mean / std;
   });
 }
