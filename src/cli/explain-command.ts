@@ -4,7 +4,7 @@ import { checkDevice, setNumThreads } from '../torch/index.js';
 import { loadDataset } from '../data/load-dataset.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { OptionError } from '../train/options.js';
-import { explainImages, explanationStrip, type ImageExplanation } from '../report/explain.js';
+import { explainImages, explanationStrip, modelInput, type ImageExplanation } from '../report/explain.js';
 import { overlayRaster } from '../report/colormap.js';
 import { tileImages } from '../report/image-grid.js';
 import { loadTrainedModel } from '../train/trained-model.js';
@@ -152,12 +152,9 @@ export async function explainCommand(argv: string[]): Promise<void> {
       used.add(name);
       items.push({ name, source: path, grey, label: null, index: null });
     }
-    x = new Float32Array(items.length * size);
-    items.forEach((it, k) => x.set(it.grey, k * size));
-    if (normalisation) {
-      const { mean, std } = normalisation;
-      for (let i = 0; i < x.length; i++) x[i] = (x[i]! - mean) / std;
-    }
+    const grey = new Float32Array(items.length * size);
+    items.forEach((it, k) => grey.set(it.grey, k * size));
+    x = modelInput(grey, normalisation);
   }
 
   const labels = indices ? items.map((it) => it.label!) : null;

@@ -70,6 +70,16 @@ export function explainImages(model: Classifier, x: Float32Array, n: number, hei
   return out;
 }
 
+/**
+ * Images in [0,1] (n·C·H·W values) in the model's input units: standardised with the training mean/std when the run
+ * was (`normalisation`), else as they are. What `batchcam explain --image` and `batchcam serve` feed {@link explainImages}.
+ */
+export function modelInput(images: Float32Array, normalisation: { mean: number; std: number } | null): Float32Array {
+  if (!normalisation) return images.slice();
+  const { mean, std } = normalisation;
+  return Float32Array.from(images, (v) => (v - mean) / std);
+}
+
 /** One explanation figure: input | CAM (jet) | overlay, upscaled by `scale` with a white gap between. */
 export function explanationStrip(grey: ArrayLike<number>, cam: ArrayLike<number>, width: number, height: number, o: { scale?: number; alpha?: number } = {}): RasterImage {
   return tileImages([greyRaster(grey, width, height), camRaster(cam, width, height), overlayRaster(grey, cam, width, height, o.alpha ?? 0.5)],
