@@ -109,7 +109,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const explainer = new ExplainService(catalog, { maxPixels: o.maxPixels ?? 25_000_000 });
   const feed = new LiveFeed();
   const maxUpload = o.maxUploadBytes ?? 10 * 1024 * 1024;
-  const app = Fastify({ logger: false, bodyLimit: maxUpload, maxParamLength: 200 });
+  const app = Fastify({ logger: false, bodyLimit: maxUpload, routerOptions: { maxParamLength: 200 } });
 
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxUpload }, (_req, body, done) => done(null, body));
 
@@ -137,6 +137,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return reply.code(500).send({ error: 'internal error (logged by the server)' });
   });
 
+  // Browsers ask for it on their own; no icon, and no 404 in the console.
+  app.get('/favicon.ico', (_req, reply) => reply.code(204).send());
   for (const [path, a] of assets) app.get(path, (_req, reply) => reply.type(a.type).send(a.body));
 
   app.get('/api/runs', async () => {
