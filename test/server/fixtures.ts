@@ -10,7 +10,7 @@ export async function servedDir(): Promise<{ root: string; dir: string; run: str
   const root = mkdtempSync(join(tmpdir(), 'batchcam-serve-'));
   const dir = join(root, 'runs');
   const run = join(dir, 'tiny');
-  await train({ trainLimit: 100, testLimit: 50, batchSize: 50, probeEvery: 1, probesPerClass: 1, seed: 1 }, { outDir: run, quiet: true });
+  await train({ trainLimit: 100, testLimit: 50, batchSize: 50, probeEvery: 1, probesPerClass: 1, logEvery: 1, seed: 1 }, { outDir: run, quiet: true });
   return { root, dir, run };
 }
 
