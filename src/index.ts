@@ -1,7 +1,7 @@
 /**
  * batchcam: explanation-guided training of image classifiers with Batch-CAM (arXiv 2510.00664) on libtorch.
  * The method as implemented is docs/method.md; the floors below, bottom up, are docs/architecture.md:
- * torch · config → nn → models · data → cam · losses → train · eval → experiment → report.
+ * torch · config → nn → models · data → cam · losses → train · eval → experiment → report → server.
  * Large floors are namespaces (`torch.rand`, `nn.AdamW`, `data.loadDataset`, `evaluation.coherence`,
  * `report.writeReport`); the method itself — models, Batch-CAM, losses, training, experiments — is exported flat.
  */
@@ -57,3 +57,5 @@ export * from './experiment/index.js';
 
 /** Reports: PNG and colour maps, explanations of images, SVG charts, the HTML report of a run or experiment. */
 export * as report from './report/index.js';
+/** `batchcam serve` as a library: `server.startServer({ dir })` starts the local run explorer (loopback, token-protected). */
+export * as server from './server/index.js';

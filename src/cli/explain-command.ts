@@ -4,13 +4,12 @@ import { checkDevice, setNumThreads } from '../torch/index.js';
 import { loadDataset } from '../data/load-dataset.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { OptionError } from '../train/options.js';
-import { explainImages, explanationStrip, type ImageExplanation } from '../report/explain.js';
+import { explainImages, explanationStrip, modelInput, type ImageExplanation } from '../report/explain.js';
 import { overlayRaster } from '../report/colormap.js';
 import { tileImages } from '../report/image-grid.js';
 import { loadTrainedModel } from '../train/trained-model.js';
 import { encodePng } from '../report/png.js';
 import { decodeImage } from '../data/formats/image-file.js';
-import { standardiseInPlace } from '../data/preprocess/normalisation.js';
 import { DataError } from '../errors.js';
 import { inputOptions, normalizeModeOf } from '../train/options.js';
 import { parseArgs, helpText, type FlagSpec } from './args.js';
@@ -153,9 +152,9 @@ export async function explainCommand(argv: string[]): Promise<void> {
       used.add(name);
       items.push({ name, source: path, grey, label: null, index: null });
     }
-    x = new Float32Array(items.length * size);
-    items.forEach((it, k) => x.set(it.grey, k * size));
-    if (normalisation) standardiseInPlace(x, normalisation, height * width);
+    const grey = new Float32Array(items.length * size);
+    items.forEach((it, k) => grey.set(it.grey, k * size));
+    x = modelInput(grey, normalisation, height * width);
   }
 
   const labels = indices ? items.map((it) => it.label!) : null;

@@ -6,6 +6,7 @@ import { evaluateCommand } from './evaluate-command.js';
 import { experimentCommand } from './experiment-command.js';
 import { explainCommand } from './explain-command.js';
 import { reportCommand } from './report-command.js';
+import { serveCommand } from './serve-command.js';
 import { exitCodesHelp } from './args.js';
 import { tuneAllocator } from '../torch/allocator.js';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   bench: { run: benchCommand, help: 'throughput vs PyTorch, regulariser overhead, Batch-CAM vs the per-sample loop' },
   explain: { run: explainCommand, help: 'CAM overlays (PNG) of test images or PNG files for a trained model' },
   report: { run: reportCommand, help: 'one self-contained HTML report of a run or experiment directory' },
+  serve: { run: serveCommand, help: 'local web explorer of a runs directory: live curves, the CAM timeline, explanations on demand' },
 };
 
 const USAGE = `batchcam — explanation-guided training with Batch-CAM (vectorised Grad-CAM) on libtorch

@@ -5,6 +5,7 @@ import type { Classifier } from '../models/classifier.js';
 import { camRaster, greyRaster, overlayRaster } from './colormap.js';
 import { tileImages } from './image-grid.js';
 import type { RasterImage } from './png.js';
+import { standardiseInPlace, type Normalisation } from '../data/preprocess/normalisation.js';
 
 /** What {@link explainImages} explains and how. */
 export interface ExplainOptions {
@@ -68,6 +69,14 @@ export function explainImages(model: Classifier, x: Float32Array, n: number, hei
     }
   }
   return out;
+}
+
+/**
+ * Images in [0,1] (n·C·H·W values) in the model's input units: standardised per channel with the training
+ * mean/std when the run was (`normalisation`; `plane` = H·W), else as they are. What `batchcam explain --image` and `batchcam serve` feed {@link explainImages}.
+ */
+export function modelInput(images: Float32Array, normalisation: Normalisation | null, plane: number): Float32Array {
+  return normalisation ? standardiseInPlace(images.slice(), normalisation, plane) : images.slice();
 }
 
 /** One explanation figure: input | CAM (jet) | overlay, upscaled by `scale` with a white gap between. */

@@ -41,7 +41,8 @@ export function figure(src: string, caption: string, o: { width?: number; title?
     el('figcaption', {}, esc(caption)));
 }
 
-const CSS = `
+/** The report's style sheet: the report inlines it, `batchcam serve` serves it, so both look the same. */
+export const REPORT_CSS = `
 :root { --fg:#1d2330; --muted:#5b6477; --line:#d8dde6; --bg:#ffffff; --band:#f5f7fa; --accent:#2a62c9; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--fg);
@@ -83,7 +84,7 @@ export function page(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="batchcam report">
 <title>${esc(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 ${body}

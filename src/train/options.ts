@@ -87,6 +87,8 @@ export const TRAIN_OPTIONS = [
   { key: 'camWarmupSteps', flag: 'cam-warmup-steps', kind: 'int', def: 0, min: 0, help: 'also CE only for the first N optimiser steps (ours, not the paper\'s: docs/method.md §9, RESULTS.md)' },
   { key: 'checkpointEvery', flag: 'checkpoint-every', kind: 'int', def: 500, min: 0, help: 'also checkpoint every N steps within an epoch (0 = epoch ends only)' },
   { key: 'logEvery', flag: 'log-every', kind: 'int', def: 50, min: 0, help: 'append the mean losses of every N steps to steps.jsonl (0 = off)' },
+  { key: 'probeEvery', flag: 'probe-every', kind: 'int', def: 50, min: 0, help: 'record the CAM timeline (Batch-CAM of a fixed probe set of test images, for `batchcam serve`) every N steps into probes.bin (0 = off)' },
+  { key: 'probesPerClass', flag: 'probes-per-class', kind: 'int', def: 2, min: 1, max: 64, help: 'test images per class in the CAM timeline\'s probe set (seeded; at most 64 images in all)' },
   { key: 'pretrained', flag: 'pretrained', kind: 'string', def: null, nullable: true, help: 'start from this safetensors state dict (torchvision/timm key names, or a batchcam model.safetensors; a directory: its model.safetensors); never a .pth (README "Fine-tuning pretrained weights")' },
   { key: 'valFraction', flag: 'val-fraction', kind: 'number', def: 0, min: 0, max: 0.9, help: 'hold out this share of each class of the training split (seeded) for validation each epoch; best.safetensors keeps the best epoch by --select-by, and the test split is evaluated once, at the end' },
   { key: 'selectBy', flag: 'select-by', kind: ['val-accuracy', 'val-loss'], def: 'val-accuracy', help: 'the validation metric best.safetensors is chosen by (with --val-fraction)' },

@@ -14,6 +14,7 @@ import { OptionError, resolveConfig, type TrainConfig } from './options.js';
 import type { Position } from './position.js';
 import { Progress } from './progress.js';
 import { trainMode } from './train-mode.js';
+import { ProbeRecorder } from './probes.js';
 import { addStep, emptySums } from './running-sums.js';
 import { closeSession, openSession, type EpochRecord, type Session } from './session.js';
 import { evaluateAccuracy } from './test-pass.js';
@@ -127,6 +128,10 @@ async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o:
   };
   const result = (): TrainResult => ({ config: cfg, model, bank, history, paths: run.paths, data, position: pos });
   trainMode(model, cfg);
+  // The CAM timeline (rank 0, after begin(): a resume has cut probes.bin at the checkpoint's step).
+  const probes = run.writes && cfg.probeEvery > 0
+    ? ProbeRecorder.open(run.paths, cfg, data.test, data.info.classNames, model, s.resumed ? pos : null) : null;
+  probes?.maybeRecord(model, pos);
 
   while (pos.epoch < cfg.epochs) {
     const progress = new Progress(`epoch ${pos.epoch + 1}/${cfg.epochs}`, data.train.n, 'img', process.stderr, o.quiet);
@@ -160,6 +165,7 @@ async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o:
         run.logSteps(stepRecord(pos.window, pos.epoch + 1, pos.step, optimizer.lr));
         pos = { ...pos, window: emptySums() };
       }
+      probes?.maybeRecord(model, pos);
       const e = pos.sums;
       const cam = LOGGED_TERMS.some((d) => d.regulariser && v.terms[d.key] !== null);
       progress.update(e.n, `loss ${(e.terms.loss.sum / e.steps).toFixed(4)} acc ${(e.correct / e.n).toFixed(3)}${cam ? ' +cam' : ''}`);
@@ -182,6 +188,7 @@ async function trainLoop(s: Session, run: RunWriter, dp: DataParallel | null, o:
     pos = { ...pos, epoch: pos.epoch + 1, batch: 0, sums: emptySums() };
     checkpoint();
   }
+  probes?.finish(model, pos);
   run.finish(model, cfg, parts.data, history);
   return result();
 }

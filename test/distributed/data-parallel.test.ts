@@ -128,7 +128,7 @@ test('rank 0 alone wrote the 2-process run: exactly the files of a 1-process run
   assert.equal((await singleRun()).code, 0);
   const two = await parallelRun();
   assert.equal(two.code, 0, two.stderr);
-  const files = ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'steps.jsonl', 'summary.json'];
+  const files = ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'probes.bin', 'probes.json', 'steps.jsonl', 'summary.json'];
   assert.deepEqual(readdirSync(parallelDir).sort(), files, 'no temporary, lock or per-rank files');
   assert.deepEqual(readdirSync(singleDir).sort(), files, 'the 1-process run writes the same set');
   // One writer: each logged step once (a second writer would append its own 20 lines).

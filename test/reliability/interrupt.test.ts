@@ -85,7 +85,7 @@ test('SIGINT mid-epoch: the step finishes, a checkpoint is written, exit 130 nam
   assert.deepEqual(readFileSync(join(broken, 'model.safetensors')), readFileSync(join(whole, 'model.safetensors')), 'model.safetensors byte-identical');
   assert.deepEqual(records(broken, 'metrics.jsonl'), records(whole, 'metrics.jsonl'));
   assert.deepEqual(records(broken, 'steps.jsonl'), records(whole, 'steps.jsonl'));
-  assert.deepEqual(readdirSync(broken).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'steps.jsonl', 'summary.json']);
+  assert.deepEqual(readdirSync(broken).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'probes.bin', 'probes.json', 'steps.jsonl', 'summary.json']);
   rmSync(root, { recursive: true, force: true });
 });
 

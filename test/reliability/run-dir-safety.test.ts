@@ -131,7 +131,7 @@ test('--overwrite that fails after moving the old run aside, before the first ch
   // Once the first checkpoint exists the old run is gone, evaluation and report included.
   const r = await train(cfg, { outDir: run, overwrite: true, quiet: true });
   r.model.dispose();
-  assert.deepEqual(readdirSync(run).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'steps.jsonl', 'summary.json']);
+  assert.deepEqual(readdirSync(run).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'probes.bin', 'probes.json', 'steps.jsonl', 'summary.json']);
   assert.equal(readCheckpoint(join(run, 'checkpoint.safetensors')).config.trainLimit, 200);
   rmSync(root, { recursive: true, force: true });
 });
@@ -218,6 +218,6 @@ test('a second trainer on a locked run directory is refused naming the pid (exit
   writeFileSync(join(stale, LOCK_FILE), `${deadPid()}\n${hostname()}\n`);
   const s = await train(TINY, { outDir: stale, quiet: true });
   s.model.dispose();
-  assert.deepEqual(readdirSync(stale).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'steps.jsonl', 'summary.json']);
+  assert.deepEqual(readdirSync(stale).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'probes.bin', 'probes.json', 'steps.jsonl', 'summary.json']);
   rmSync(root, { recursive: true, force: true });
 });

@@ -61,7 +61,7 @@ test('a run killed with SIGKILL at a random step and resumed ends bit-identical 
     assert.ok(Math.abs(mean - metrics(whole)[0]![k]!) < 1e-12, `${k}: step windows ${mean} vs epoch ${metrics(whole)[0]![k]}`);
   }
   // Nothing half-written is left behind: only the run's own files.
-  assert.deepEqual(readdirSync(broken).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'steps.jsonl', 'summary.json']);
+  assert.deepEqual(readdirSync(broken).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.jsonl', 'model.safetensors', 'probes.bin', 'probes.json', 'steps.jsonl', 'summary.json']);
 });
 
 test('an existing run directory needs --resume or --overwrite', async () => {

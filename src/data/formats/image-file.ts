@@ -31,22 +31,30 @@ export async function probeImage(path: string): Promise<ImageProbe> {
   }
 }
 
+/** An encoded image held in memory (PNG, JPEG or WebP bytes), decoded only when it has at most `limitInputPixels` pixels. */
+export interface EncodedImage {
+  readonly bytes: Uint8Array;
+  readonly limitInputPixels?: number;
+}
+
 /**
- * Decodes `input` (a file path, or raw uint8 pixels with their layout) to uint8 C×H×W: alpha dropped, grey
+ * Decodes `input` (a file path, encoded bytes, or raw uint8 pixels with their layout) to uint8 C×H×W: alpha dropped, grey
  * or sRGB as `shape` asks, resized with sharp's Lanczos-3 filter when its size differs. An image already of the
  * requested size and colour is passed through unchanged (bit for bit).
  */
 export async function decodeImage(
-  input: string | { readonly pixels: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 3 },
+  input: string | EncodedImage | { readonly pixels: Uint8Array; readonly width: number; readonly height: number; readonly channels: 1 | 3 },
   shape: ImageShape,
   name = typeof input === 'string' ? input : 'image',
 ): Promise<Uint8Array> {
   const [c, h, w] = shape;
   try {
+    const raw = typeof input !== 'string' && 'pixels' in input ? input : null;
     let img = typeof input === 'string'
       ? sharp(input, { failOn: 'warning' })
-      : sharp(input.pixels, { raw: { width: input.width, height: input.height, channels: input.channels } });
-    const meta = typeof input === 'string' ? await img.metadata() : { width: input.width, height: input.height, channels: input.channels, hasAlpha: false };
+      : !raw ? sharp((input as EncodedImage).bytes, { failOn: 'warning', limitInputPixels: (input as EncodedImage).limitInputPixels ?? 0x3fff * 0x3fff })
+        : sharp(raw.pixels, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+    const meta = raw ? { width: raw.width, height: raw.height, channels: raw.channels, hasAlpha: false } : await img.metadata();
     const inColour = (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0) >= 3;
     if (meta.hasAlpha) img = img.removeAlpha();
     if (meta.width !== w || meta.height !== h) img = img.resize(w, h, { fit: 'fill', kernel: 'lanczos3' });

@@ -17,6 +17,9 @@ export interface RunPaths {
   /** The best epoch's weights by the validation metric (`--val-fraction`), in model.safetensors' format. */
   best: string;
   summary: string;
+  /** The CAM timeline: its probe set (probes.json) and records (probes.bin), see ./probe-log.ts. */
+  probeIndex: string;
+  probeRecords: string;
 }
 
 export function runPaths(dir: string): RunPaths {
@@ -29,6 +32,8 @@ export function runPaths(dir: string): RunPaths {
     model: join(dir, 'model.safetensors'),
     best: join(dir, 'best.safetensors'),
     summary: join(dir, 'summary.json'),
+    probeIndex: join(dir, 'probes.json'),
+    probeRecords: join(dir, 'probes.bin'),
   };
 }
 
@@ -47,7 +52,7 @@ export function readRunConfig(dir: string): TrainConfig | null {
  */
 export const RUN_ENTRIES = [
   'config.json', 'metrics.jsonl', 'steps.jsonl', 'checkpoint.safetensors', 'model.safetensors', 'best.safetensors', 'summary.json',
-  'evaluation.json', 'report.html', 'explain', 'timing.json', 'failed.json',
+  'probes.json', 'probes.bin', 'evaluation.json', 'report.html', 'explain', 'timing.json', 'failed.json',
 ] as const;
 
 /**

@@ -1,0 +1,129 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import { cliPath } from '../helpers/cli.js';
+import { digitPng, servedDir } from './fixtures.js';
+
+/**
+ * The page of `batchcam serve` in headless Chromium while a real training run writes: live curves and timeline grow
+ * without a reload, the slider changes the CAMs, two runs side by side, a dropped PNG explained as the CLI does.
+ */
+
+const CHROMIUM = process.env.BATCHCAM_CHROMIUM ?? '/usr/bin/chromium';
+
+describe('batchcam serve in headless Chromium', { timeout: 180_000 }, () => {
+  let browser: Browser;
+  let s: RunningServer;
+  let page: Page;
+  let trainer: ChildProcess;
+  let trained: Promise<number | null>;
+  let root: string;
+  let dir: string;
+  const errors: string[] = [];
+  const external: string[] = [];
+
+  before(async () => {
+    // Missing prerequisites fail here, never skip: CI installs Chromium and playwright-core.
+    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (set BATCHCAM_CHROMIUM)`);
+    const { chromium } = await import('playwright-core');
+    ({ root, dir } = await servedDir());
+    s = await startServer({ dir });
+    // The live run ('live' sorts before 'tiny': it is run A), 80 steps, a step-log line and a timeline record every 4.
+    trainer = spawn(process.execPath, [cliPath(), 'train', '--out', join(dir, 'live'), '--train-limit', '1280', '--test-limit', '100',
+      '--batch-size', '32', '--epochs', '2', '--log-every', '4', '--probe-every', '4', '--probes-per-class', '1', '--quiet'], { stdio: 'ignore' });
+    trained = new Promise((resolve) => trainer.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 600 && !existsSync(join(dir, 'live', 'steps.jsonl')); i++) await new Promise((r) => setTimeout(r, 50));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') errors.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} from ${r.url().replace(s.token, 'TOKEN')}`);
+    });
+    page.on('request', (r) => {
+      if (!r.url().startsWith(s.origin)) external.push(r.url());
+    });
+    await page.goto(s.url);
+    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
+  });
+  after(async () => {
+    trainer?.kill('SIGKILL');
+    await browser?.close();
+    await s?.close();
+  });
+
+  it('gains curve points and timeline steps while the run trains, without a reload', async () => {
+    await page.waitForFunction(() => Number(document.getElementById('curves-a')?.dataset.points ?? 0) > 0, null, { timeout: 60_000 });
+    const points0 = Number(await page.getAttribute('#curves-a', 'data-points'));
+    const steps0 = Number(await page.getAttribute('#step-slider', 'data-steps'));
+    await page.waitForFunction(([p, st]) => Number(document.getElementById('curves-a')!.dataset.points) > p! &&
+      Number(document.getElementById('step-slider')!.dataset.steps) > st!, [points0, steps0], { timeout: 90_000 });
+    assert.equal(await trained, 0, 'the training run finished');
+    await page.waitForFunction(() => Number(document.getElementById('curves-a')!.dataset.points) === 20, null, { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'the page was not reloaded');
+    assert.ok(await page.$('#curves-a .uplot canvas'), 'the curves are a uPlot chart');
+  });
+
+  it('changes the CAM images when the slider moves, for both runs side by side', async () => {
+    const tile = async (side: string): Promise<string> => page.$eval(`#timeline-${side} figure canvas`, (c) => (c as HTMLCanvasElement).toDataURL());
+    const move = async (to: 'min' | 'max'): Promise<void> => {
+      await page.$eval('#step-slider', (el, where) => {
+        const s = el as HTMLInputElement;
+        s.value = where === 'min' ? '0' : s.max;
+        s.dispatchEvent(new Event('input'));
+      }, to);
+      await page.waitForFunction((w) => document.getElementById('step-value')!.textContent === (w === 'min' ? '0' : '80'), to);
+      await page.waitForFunction((w) => document.getElementById('timeline-a')!.dataset.step === (w === 'min' ? '0' : '80'), to);
+    };
+    await move('max');
+    const lateA = await tile('a');
+    const lateB = await tile('b');
+    assert.equal(await page.$eval('#timeline-b', (e) => (e as HTMLElement).dataset.step), '2', 'run B shows its last record at or before step 80');
+    await move('min');
+    const earlyA = await tile('a');
+    assert.notEqual(earlyA, lateA, 'run A: step 0 and step 80 differ');
+    assert.notEqual(await tile('b'), lateB, 'run B: step 0 and step 2 differ');
+    assert.ok(Number(await page.getAttribute('#curves-b', 'data-points')) > 0, 'run B has curves');
+  });
+
+  it('explains a dropped PNG for both runs with the probabilities of batchcam explain --image (to 1e-5)', async () => {
+    const png = await digitPng();
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'digit.png', { type: 'image/png' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, [...png]);
+    const file = join(root, 'digit.png');
+    writeFileSync(file, png);
+    for (const [side, run] of [['a', 'live'], ['b', 'tiny']] as const) {
+      await page.waitForSelector(`#explain-${side} ul.probs li`, { timeout: 30_000 });
+      const shown = await page.$$eval(`#explain-${side} ul.probs li`, (lis) => lis.map((li) => Number((li as HTMLElement).dataset.p)));
+      const out = join(root, `explain-${run}`);
+      const r = spawnSync(process.execPath, [cliPath(), 'explain', '--checkpoint', join(dir, run), '--image', file, '--out', out], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const cli = (JSON.parse(readFileSync(join(out, 'explanations.json'), 'utf8')) as { items: { probabilities: number[] }[] }).items[0]!.probabilities;
+      assert.equal(shown.length, cli.length);
+      shown.forEach((p, c) => assert.ok(Math.abs(p - cli[c]!) <= 1e-5, `run ${run}, class ${c}: page ${p}, CLI ${cli[c]}`));
+      assert.equal(await page.$$eval(`#explain-${side} canvas`, (cs) => cs.length), 3, 'input, CAM and overlay');
+    }
+    // The README's screenshot (docs/serve.png) is taken here on request, not on every test run.
+    if (process.env.BATCHCAM_SCREENSHOT) {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.screenshot({ path: process.env.BATCHCAM_SCREENSHOT, fullPage: true });
+    }
+  });
+
+  it('logged no console error and requested nothing outside the server', () => {
+    assert.deepEqual(errors, []);
+    assert.deepEqual(external, []);
+  });
+});
