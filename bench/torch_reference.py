@@ -6,7 +6,7 @@
 # is unchanged except for this header and one reference pointed at docs/method.md.
 """PyTorch CPU reference baseline for the Grad-CAM-regularised MNIST classifiers.
 
-Measures, on random 1x28x28 inputs with 10 classes:
+Measures, on random 1x28x28 inputs with 10 classes (3 x --image-size^2 for torchvision's ImageNet ResNets):
   train  : plain training step (forward, cross-entropy, backward, Adam step)
   cam2   : train + Batch-CAM regulariser, second order
            (alpha = spatial mean of d score / d A, autograd.grad(create_graph=True))
@@ -206,8 +206,37 @@ class ConvNeXtV2(nn.Module):
         return self.forward_feats(x)[0]
 
 
-MODELS = {"resnet18": ResNet18, "simplecnn": SimpleCNN, "convnextv2-atto": ConvNeXtV2}
-DEFAULT_CAM_LAYER = {"resnet18": "layer4", "simplecnn": "conv2", "convnextv2-atto": "stage3"}
+class TorchvisionResNet(nn.Module):
+    """torchvision's ImageNet ResNet (3x224x224 in, as batchcam's resnet18-imagenet / resnet50-imagenet), with the
+    stage outputs exposed for the CAM modes; the forward is torchvision's own, stage by stage."""
+    cam_layers = ("layer4", "layer3")
+
+    def __init__(self, depth, in_ch=3, num_classes=10):
+        super().__init__()
+        import torchvision
+        self.net = getattr(torchvision.models, f"resnet{depth}")(num_classes=num_classes)
+        if in_ch != 3:
+            self.net.conv1 = nn.Conv2d(in_ch, 64, 7, 2, 3, bias=False)
+
+    def forward_feats(self, x):
+        n, feats = self.net, {}
+        x = n.maxpool(n.relu(n.bn1(n.conv1(x))))
+        for name in ("layer1", "layer2", "layer3", "layer4"):
+            x = getattr(n, name)(x)
+            feats[name] = x
+        return n.fc(torch.flatten(n.avgpool(x), 1)), feats
+
+    def forward(self, x):
+        return self.net(x)
+
+
+MODELS = {"resnet18": ResNet18, "simplecnn": SimpleCNN, "convnextv2-atto": ConvNeXtV2,
+          "resnet18-imagenet": lambda c, k: TorchvisionResNet(18, c, k),
+          "resnet50-imagenet": lambda c, k: TorchvisionResNet(50, c, k)}
+DEFAULT_CAM_LAYER = {"resnet18": "layer4", "simplecnn": "conv2", "convnextv2-atto": "stage3",
+                     "resnet18-imagenet": "layer4", "resnet50-imagenet": "layer4"}
+# The ImageNet-layout models take 3 x --image-size x --image-size inputs; the others 1x28x28.
+IMAGENET_MODELS = ("resnet18-imagenet", "resnet50-imagenet")
 
 
 # ----------------------------------------------------------------------------- MAC counter
@@ -325,8 +354,8 @@ class FullObjective:
 
 
 # ----------------------------------------------------------------------------- benchmark
-def make_step(model, opt, mode, cam_layer, num_classes, lam, device="cpu"):
-    full = FullObjective(num_classes, device=device) if mode.startswith("full") else None
+def make_step(model, opt, mode, cam_layer, num_classes, lam, device="cpu", size=(28, 28)):
+    full = FullObjective(num_classes, size=size, device=device) if mode.startswith("full") else None
     sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
     if mode == "infer":
         def step(x, y):
@@ -445,10 +474,11 @@ def tune_malloc():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="resnet18,simplecnn", help="comma list of resnet18, simplecnn, convnextv2-atto")
+    ap.add_argument("--models", default="resnet18,simplecnn", help="comma list of resnet18, simplecnn, convnextv2-atto, resnet18-imagenet, resnet50-imagenet")
     ap.add_argument("--modes", default="train,cam2,cam1,cam2:layer3,cam1:layer3,infer",
                     help="comma list of train|cam2|cam1|full2|full1|infer; cam/full modes may name a layer: cam2:layer3")
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--image-size", type=int, default=224, help="side of the inputs of resnet18-imagenet / resnet50-imagenet")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--lam", type=float, default=0.1)
@@ -492,8 +522,9 @@ def main():
     results = []
     for mname in args.models.split(","):
         torch.manual_seed(args.seed)
-        model = MODELS[mname](1, args.classes)
-        x = torch.randn(args.batch, 1, 28, 28)
+        c, side = (3, args.image_size) if mname in IMAGENET_MODELS else (1, 28)
+        model = MODELS[mname](c, args.classes)
+        x = torch.randn(args.batch, c, side, side)
         y = torch.randint(0, args.classes, (args.batch,))
         model, x, y = model.to(args.device), x.to(args.device), y.to(args.device)
         if args.channels_last:
@@ -512,7 +543,7 @@ def main():
             if layer not in model.cam_layers:
                 continue                                   # e.g. cam2:layer3 on simplecnn
             layers[spec] = layer
-            steps[spec] = make_step(model, opt, mode, layer, args.classes, args.lam, args.device)
+            steps[spec] = make_step(model, opt, mode, layer, args.classes, args.lam, args.device, (side, side))
         times, n_rounds, n_kept, other = time_interleaved(
             steps, x, y, args.warmup, args.rounds, args.budget, args.per_round, args.max_other)
         print(f"# {n_rounds} rounds, kept {n_kept} with other processes <= {args.max_other} cores; "

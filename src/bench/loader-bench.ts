@@ -9,6 +9,7 @@ import { loadTrainingData } from '../data/load-dataset.js';
 import { defaultDecodeWorkers } from '../data/streaming/decode-pool.js';
 import { StreamedLoader } from '../data/streaming/streamed-loader.js';
 import type { StreamedDataset } from '../data/streaming/streamed-split.js';
+import type { Augmentation } from '../data/augment/augmentation.js';
 import { median } from './timing.js';
 
 /** Options of {@link benchLoader}. */
@@ -17,6 +18,12 @@ export interface LoaderBenchOptions {
   readonly images: number;
   /** Side of the square RGB images. */
   readonly size: number;
+  /** File format of the generated folder (default png). */
+  readonly format?: 'png' | 'jpeg';
+  /** Augmentation applied by the decode workers as training applies it (default none). */
+  readonly augmentation?: Augmentation | null;
+  /** The model whose training step the loader is compared with (default resnet18, the 28-px layout). */
+  readonly model?: string;
   readonly batch: number;
   /** Decode worker threads (default: the loader's default). */
   readonly workers?: number;
@@ -31,11 +38,14 @@ export interface LoaderBenchOptions {
 export interface LoaderBenchResult {
   readonly images: number;
   readonly size: number;
+  readonly format: 'png' | 'jpeg';
+  readonly augmented: boolean;
+  readonly model: string;
   readonly batch: number;
   readonly workers: number;
   /** The streamed loader alone: PNG files to float batches. */
   readonly loaderImagesPerSecond: number;
-  /** ResNet18's training step (CE + AdamW) on a fixed batch of 3×size×size inputs. */
+  /** The model's training step (CE + AdamW) on a fixed batch of 3×size×size inputs. */
   readonly stepImagesPerSecond: number;
   /** The same step fed by the streamed loader (decoding overlapping the steps). */
   readonly fedStepImagesPerSecond: number;
@@ -44,10 +54,10 @@ export interface LoaderBenchResult {
 }
 
 /**
- * A folder of `n` RGB PNGs of side `size`: smooth colour fields with a bright shape and pixel noise, which compress
- * like photographs' small crops rather than like flat colour (so decoding is not flattered).
+ * A folder of `n` RGB PNGs (or JPEGs, quality 90) of side `size`: smooth colour fields with a bright shape and pixel
+ * noise, which compress like photographs' small crops rather than like flat colour (so decoding is not flattered).
  */
-async function writePngFolder(root: string, n: number, size: number): Promise<void> {
+async function writeImageFolder(root: string, n: number, size: number, format: 'png' | 'jpeg'): Promise<void> {
   let s = 12345;
   const rnd = (): number => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
   for (let i = 0; i < n; i++) {
@@ -66,7 +76,9 @@ async function writePngFolder(root: string, n: number, size: number): Promise<vo
         }
       }
     }
-    writeFileSync(join(dir, `${String(i).padStart(6, '0')}.png`), await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+    const image = sharp(px, { raw: { width: size, height: size, channels: 3 } });
+    const bytes = format === 'png' ? await image.png().toBuffer() : await image.jpeg({ quality: 90 }).toBuffer();
+    writeFileSync(join(dir, `${String(i).padStart(6, '0')}.${format === 'png' ? 'png' : 'jpg'}`), bytes);
   }
 }
 
@@ -80,10 +92,12 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
   const workers = o.workers ?? defaultDecodeWorkers();
   let loader: StreamedLoader | null = null;
   try {
-    o.log(`# loader: writing ${o.images} RGB PNGs of ${o.size}×${o.size} to ${root}`);
-    await writePngFolder(root, o.images, o.size);
+    const format = o.format ?? 'png';
+    o.log(`# loader: writing ${o.images} RGB ${format.toUpperCase()}s of ${o.size}×${o.size} to ${root}`);
+    await writeImageFolder(root, o.images, o.size, format);
     const data = await loadTrainingData(`folder:${root}`, { stream: 'on', testFraction: 0.01 }) as StreamedDataset;
-    loader = new StreamedLoader(data.train, { batchSize: o.batch, shuffle: true, seed: 0, workers });
+    const augment = o.augmentation ? { augmentation: o.augmentation, seed: 0, normalisation: data.normalisation ?? null } : null;
+    loader = new StreamedLoader(data.train, { batchSize: o.batch, shuffle: true, seed: 0, workers, augment });
     const l = loader;
     const pass = async (epoch: number): Promise<number> => {
       const t0 = performance.now();
@@ -97,7 +111,8 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
 
     setNumThreads(o.threads);
     manualSeed(0);
-    const model = createModel('resnet18', 10, { inputShape: [3, o.size, o.size] });
+    const modelName = o.model ?? 'resnet18';
+    const model = createModel(modelName, 10, { inputShape: [3, o.size, o.size] });
     const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0 });
     model.train();
     const step = (x: Float32Array | null, y: BigInt64Array | null, size: number): void => scope(() => {
@@ -131,7 +146,7 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
     const stepImagesPerSecond = o.batch / median(stepTimes);
     const fedStepImagesPerSecond = o.batch / median(fedTimes);
     return {
-      images: o.images, size: o.size, batch: o.batch, workers, loaderImagesPerSecond, stepImagesPerSecond, fedStepImagesPerSecond,
+      images: o.images, size: o.size, format, augmented: augment !== null, model: modelName, batch: o.batch, workers, loaderImagesPerSecond, stepImagesPerSecond, fedStepImagesPerSecond,
       loaderOverStep: loaderImagesPerSecond / stepImagesPerSecond,
     };
   } finally {
@@ -143,8 +158,8 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
 /** The lines `batchcam bench` prints for the loader. */
 export function formatLoaderBench(r: LoaderBenchResult): string {
   return [
-    `loader  ${r.size}×${r.size} RGB PNG, ${r.workers} worker(s), batch ${r.batch}: ${r.loaderImagesPerSecond.toFixed(0)} img/s`,
-    `resnet18 train step at 3×${r.size}×${r.size}: ${r.stepImagesPerSecond.toFixed(1)} img/s on a fixed batch, ` +
+    `loader  ${r.size}×${r.size} RGB ${r.format.toUpperCase()}${r.augmented ? ' + augmentation' : ''}, ${r.workers} worker(s), batch ${r.batch}: ${r.loaderImagesPerSecond.toFixed(0)} img/s`,
+    `${r.model} train step at 3×${r.size}×${r.size}: ${r.stepImagesPerSecond.toFixed(1)} img/s on a fixed batch, ` +
       `${r.fedStepImagesPerSecond.toFixed(1)} img/s fed by the loader`,
     `# loader / step: ${r.loaderOverStep.toFixed(1)}x (target ≥ 3x)`,
   ].join('\n');

@@ -9,6 +9,7 @@ import type { ForwardContext } from '../nn/forward-context.js';
 import { sampleKeys } from '../nn/keyed-dropout.js';
 import { objective } from '../train/objective.js';
 import { resolveConfig } from '../train/options.js';
+import { probeSnapshot } from '../train/probes.js';
 
 /** A benchmark mode: what one timed step does. */
 export type BenchMode =
@@ -22,19 +23,26 @@ export type BenchMode =
   | 'background' // CE + the background term (λbg)
   | 'image-mining' // the image-target Prototype Loss + GAIN's attention mining (λam; one more forward/backward)
   | 'infer' // eval-mode forward without autograd
+  | 'probe' // one pass of the CAM timeline (batchcam train --probe-every): Batch-CAM + predictions of 2 images per class
   | 'explain-batch' | 'explain-loop'; // 64 explanations: Batch-CAM vs the per-sample loop
 
 export const BENCH_MODES: readonly BenchMode[] = ['train', 'cam2', 'cam1', 'full2', 'full1', 'image-proto', 'proto-contrast',
-  'batch-contrast', 'background', 'image-mining', 'infer', 'explain-batch', 'explain-loop'];
+  'batch-contrast', 'background', 'image-mining', 'infer', 'probe', 'explain-batch', 'explain-loop'];
+
+/** Images in one probe pass of {@link makeStep}'s 'probe' mode: `batchcam train`'s default, 2 per class. */
+export function probeImages(numClasses: number): number {
+  return 2 * numClasses;
+}
 
 /**
- * Builds the step closure of a mode on a fixed random batch (like the reference: random 1×28×28 inputs), on the
- * model's device. On a GPU each step ends by reading one value back, so a timed step includes its queued kernels
+ * Builds the step closure of a mode on a fixed random batch (like the reference: random inputs of `shape`, 1×28×28
+ * unless an ImageNet-size model is timed), on the model's device. On a GPU each step ends by reading one value back, so a timed step includes its queued kernels
  * (the reference calls torch.cuda.synchronize).
  */
-export function makeStep(model: Classifier, mode: BenchMode, layer: string, batch: number, lam = 0.1): () => void {
+export function makeStep(model: Classifier, mode: BenchMode, layer: string, batch: number, lam = 0.1,
+  shape: readonly [number, number, number] = [1, 28, 28]): () => void {
   const device = model.device;
-  const step = makeDeviceStep(model, mode, layer, batch, lam, device);
+  const step = makeDeviceStep(model, mode, layer, batch, lam, device, shape);
   if (device === 'cpu') return step;
   const probe = model.parameters()[0]!;
   return () => {
@@ -43,16 +51,17 @@ export function makeStep(model: Classifier, mode: BenchMode, layer: string, batc
   };
 }
 
-function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch: number, lam: number, device: string): () => void {
-  const x = randn([batch, 1, 28, 28], { device });
+function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch: number, lam: number, device: string,
+  [c, h, w]: readonly [number, number, number]): () => void {
+  const x = randn([batch, c, h, w], { device });
   const y = randint(0, model.numClasses, [batch], { device });
   const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0 });
   const camOnly = mode === 'batch-contrast' || mode === 'background';
   const imageBank = mode === 'image-proto' || mode === 'proto-contrast' || mode === 'image-mining';
   // The image bank from non-negative random "training images" (the step's cost does not depend on their content).
   const bank = imageBank
-    ? scope(() => PrototypeBank.fromImages(rand([10 * batch, 1, 28, 28], { device }), randint(0, model.numClasses, [10 * batch], { device }), model.numClasses))
-    : camOnly ? null : new PrototypeBank({ numClasses: model.numClasses, height: 28, width: 28, device });
+    ? scope(() => PrototypeBank.fromImages(rand([10 * batch, c, h, w], { device }), randint(0, model.numClasses, [10 * batch], { device }), model.numClasses))
+    : camOnly ? null : new PrototypeBank({ numClasses: model.numClasses, height: h, width: w, device });
   // Dropout as `batchcam train` draws it: masks keyed per sample from (seed, step, dataset index), a new step each time.
   const indices = Array.from({ length: batch }, (_, i) => i);
   let stepNo = 0;
@@ -96,6 +105,13 @@ function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch
         model.eval();
         noGrad(() => model.forward(x));
       });
+    case 'probe': {
+      const n = probeImages(model.numClasses);
+      const probes = rand([n, c, h, w], { device });
+      const labels = Array.from({ length: n }, (_, i) => Math.floor(i / 2));
+      const norm = resolveConfig({}).camNorm;
+      return () => scope(() => void probeSnapshot(model, probes, labels, layer, norm));
+    }
     case 'explain-batch':
       return () => scope(() => {
         model.eval();

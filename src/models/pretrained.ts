@@ -88,7 +88,7 @@ export function loadPretrained(model: Classifier, path: string): PretrainedRepor
     tensors = loadSafetensors(file).tensors;
   } catch (e) {
     throw new PretrainedError(`--pretrained ${file}: ${(e as Error).message}; expected a safetensors state dict ` +
-      '(README "Fine-tuning pretrained weights" shows how to convert a .pth)', { cause: e });
+      '(README "Fine-tune a pretrained model on your images" shows how to convert a .pth)', { cause: e });
   }
   const notes: string[] = [];
   const made: Tensor[] = [];

@@ -74,7 +74,8 @@ export class ResNet extends ResNetClassifier {
     for (const stage of this.layers) {
       for (const block of stage.layers) {
         const m = block as unknown as BasicBlock | Bottleneck;
-        const stride = m.conv2.stride;
+        // torchvision strides a BasicBlock's first conv and a Bottleneck's second (ResNet v1.5).
+        const stride = m instanceof Bottleneck ? m.conv2.stride : m.conv1.stride;
         const [ho, wo] = [Math.ceil(h / stride), Math.ceil(w / stride)];
         const convMacs = (c: Conv2d, hw: number): number => hw * c.weight.numel;
         macs += m instanceof Bottleneck

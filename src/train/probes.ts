@@ -1,8 +1,9 @@
-import { fromArray, noGrad, scope, softmax, toDeviceAsync } from '../torch/index.js';
+import { fromArray, noGrad, scope, softmax, toDeviceAsync, type Tensor } from '../torch/index.js';
 import type { Classifier } from '../models/classifier.js';
 import type { SplitData } from '../data/dataset.js';
 import { Rng } from '../data/sampling/rng.js';
 import { batchCam } from '../cam/batch-cam.js';
+import type { CamNorm } from '../cam/options.js';
 import {
   appendProbeRecord, probeRecordBytes, PROBE_FORMAT, readProbeIndex, startProbeLog, truncateProbeLog,
   type ProbeIndex, type ProbePaths, type ProbeRecord,
@@ -29,6 +30,38 @@ export function probeIndices(labels: ArrayLike<number>, numClasses: number, perC
     if (c < classes && byClass[c]!.length < perClass) byClass[c]!.push(i);
   }
   return byClass.flat();
+}
+
+/** What one probe pass yields: predictions, the probabilities of the prediction and the label, uint8 maps. */
+export type ProbeSnapshot = Pick<ProbeRecord, 'pred' | 'pPred' | 'pLabel' | 'cams'>;
+
+/**
+ * One probe pass: Batch-CAM of the true class of `x` (n probe images) at `layer`, with the model's predictions, in eval
+ * mode, every module's mode restored afterwards, gradients taken with respect to the activation only. What the
+ * timeline records and what `batchcam bench --modes probe` times.
+ */
+export function probeSnapshot(model: Classifier, x: Tensor, labels: readonly number[], layer: string, norm: CamNorm): ProbeSnapshot {
+  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
+  model.eval();
+  try {
+    return noGrad(() => scope(() => {
+      const n = labels.length;
+      const y = toDeviceAsync(fromArray(BigInt64Array.from(labels, (v) => BigInt(v)), [n]), model.device);
+      const out = batchCam(model, toDeviceAsync(x, model.device), y, { layer, target: 'label', norm, grad: 'detached' });
+      const cams = out.cams.toFloat32();
+      const probs = softmax(out.logits, 1).toFloat32();
+      const pred = Uint16Array.from(out.logits.argmax(1).toArray());
+      const C = out.logits.shape[1]!;
+      return {
+        pred,
+        pPred: Float32Array.from(pred, (p, i) => probs[i * C + p]!),
+        pLabel: Float32Array.from(labels, (l, i) => probs[i * C + l]!),
+        cams: Uint8Array.from(cams, (v) => Math.round(255 * Math.min(1, Math.max(0, v)))),
+      };
+    }));
+  } finally {
+    for (const [m, training] of modes) m.training = training;
+  }
 }
 
 /** The epoch (1-based) of the last step taken at `pos`, 0 before the first. */
@@ -95,28 +128,8 @@ export class ProbeRecorder {
   record(model: Classifier, pos: Position): void {
     const t0 = performance.now();
     const { n, channels, height, width, layer, norm } = this.index;
-    const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
-    model.eval();
-    let r: ProbeRecord;
-    try {
-      r = noGrad(() => scope(() => {
-        const x = toDeviceAsync(fromArray(this.x, [n, channels, height, width]), model.device);
-        const y = toDeviceAsync(fromArray(BigInt64Array.from(this.index.labels, (v) => BigInt(v)), [n]), model.device);
-        const out = batchCam(model, x, y, { layer, target: 'label', norm: norm as TrainConfig['camNorm'], grad: 'detached' });
-        const cams = out.cams.toFloat32();
-        const probs = softmax(out.logits, 1).toFloat32();
-        const pred = Uint16Array.from(out.logits.argmax(1).toArray());
-        const C = out.logits.shape[1]!;
-        return {
-          step: pos.step, epoch: lastEpoch(pos), pred,
-          pPred: Float32Array.from(pred, (p, i) => probs[i * C + p]!),
-          pLabel: Float32Array.from(this.index.labels, (l, i) => probs[i * C + l]!),
-          cams: Uint8Array.from(cams, (v) => Math.round(255 * Math.min(1, Math.max(0, v)))),
-        };
-      }));
-    } finally {
-      for (const [m, training] of modes) m.training = training;
-    }
+    const snap = scope(() => probeSnapshot(model, fromArray(this.x, [n, channels, height, width]), this.index.labels, layer, norm as CamNorm));
+    const r: ProbeRecord = { step: pos.step, epoch: lastEpoch(pos), ...snap };
     appendProbeRecord(this.paths, this.index, r);
     this.#last = pos.step;
     this.seconds += (performance.now() - t0) / 1000;
