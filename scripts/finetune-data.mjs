@@ -35,7 +35,7 @@ function firstPerClass(split, perClass) {
 /** A 28×28 grey image upscaled to SIDE×SIDE grey values in [0, 255]. */
 async function upscale(split, i) {
   const px = Buffer.from(split.pixels.subarray(i * 784, (i + 1) * 784));
-  return new Uint8Array(await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).resize(SIDE, SIDE, { kernel: 'lanczos3' }).raw().toBuffer());
+  return new Uint8Array(await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).resize(SIDE, SIDE, { kernel: 'lanczos3' }).toColourspace('b-w').raw().toBuffer());
 }
 
 async function writePng(file, px, channels) {
