@@ -8,12 +8,12 @@ import { datasetInfo } from '../../src/data/builtin/datasets.js';
 import { createModel } from '../../src/models/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { cliPath } from '../helpers/cli.js';
-import { digitPng, servedDir } from './fixtures.js';
+import { digitPng, servedDir, tinyExperiment } from './fixtures.js';
 
 /**
  * The page of `batchcam serve` in headless Chromium while a real training run writes: the model's lists before any
- * explanation, live curves and timeline grow without a reload, the slider changes the CAMs, two runs side by side,
- * a dropped PNG and a test image picked by index explained as the CLI does.
+ * explanation, an experiment table sorted by a click, live curves and timeline grow without a reload, the slider
+ * changes the CAMs, two runs side by side, a dropped PNG and a test image picked by index explained as the CLI does.
  */
 
 const CHROMIUM = process.env.BATCHCAM_CHROMIUM ?? '/usr/bin/chromium';
@@ -26,6 +26,7 @@ describe('batchcam serve in headless Chromium', { timeout: 300_000 }, () => {
   let trained: Promise<number | null>;
   let root: string;
   let dir: string;
+  let experiment: string;
   const errors: string[] = [];
   const external: string[] = [];
   const explains: string[] = [];
@@ -35,6 +36,7 @@ describe('batchcam serve in headless Chromium', { timeout: 300_000 }, () => {
     assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (set BATCHCAM_CHROMIUM)`);
     const { chromium } = await import('playwright-core');
     ({ root, dir } = await servedDir());
+    experiment = tinyExperiment(dir);
     s = await startServer({ dir });
     // The live run ('live' sorts before 'tiny': it is run A), 80 steps, a step-log line and a timeline record every 4.
     trainer = spawn(process.execPath, [cliPath(), 'train', '--out', join(dir, 'live'), '--train-limit', '1280', '--test-limit', '100',
@@ -77,6 +79,30 @@ describe('batchcam serve in headless Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(await page.$$eval('#target option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent])),
       [['pred', 'predicted class'], ...classes.map((n, c) => [String(c), n])]);
     assert.deepEqual(explains, [], 'no explanation was asked for');
+  });
+
+  it('sorts an experiment grid\'s rows by the clicked column, ascending then descending', async () => {
+    type Row = { setting: string } & Record<string, unknown>;
+    const agg = JSON.parse(readFileSync(join(experiment, 'aggregate.json'), 'utf8')) as { rows: Row[]; metrics: { key: string }[] };
+    const mean = (r: Row, key: string): number | undefined => (r[key] as { mean?: number } | null)?.mean;
+    // A column whose shown values (4 decimals) differ between every setting, so its order is defined.
+    const metric = agg.metrics.find((m) => m.key !== 'accuracy' && agg.rows.every((r) => typeof mean(r, m.key) === 'number') &&
+      new Set(agg.rows.map((r) => mean(r, m.key)!.toFixed(4))).size === agg.rows.length)!;
+    assert.ok(metric, 'a metric with distinct values');
+    assert.equal(agg.rows.length, 3);
+    const ascending = [...agg.rows].sort((a, b) => mean(a, metric.key)! - mean(b, metric.key)!).map((r) => r.setting);
+    const table = '#experiments table.aggregate';
+    await page.waitForSelector(`${table} tbody tr`, { timeout: 30_000 });
+    const order = (): Promise<string[]> => page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => (tr as HTMLElement).dataset.setting ?? ''));
+    assert.deepEqual(await order(), agg.rows.map((r) => r.setting), 'unsorted: aggregate.json order');
+    const col = await page.$eval(`${table} tbody tr td[data-metric="${metric.key}"]`, (td) => (td as HTMLTableCellElement).cellIndex);
+    const header = `${table} thead th:nth-child(${col + 1})`;
+    await page.click(header);
+    assert.deepEqual(await order(), ascending, `by ${metric.key}, ascending`);
+    await page.click(header);
+    assert.deepEqual(await order(), [...ascending].reverse(), `by ${metric.key}, descending`);
+    await page.click(`${table} thead th:nth-child(3)`); // setting, by name
+    assert.deepEqual(await order(), agg.rows.map((r) => r.setting).sort());
   });
 
   it('gains curve points and timeline steps while the run trains, without a reload', async () => {
