@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { datasetInfo } from '../../src/data/builtin/datasets.js';
@@ -253,4 +254,27 @@ it('refuses to listen on a non-loopback host unless --host is given explicitly',
   const r = spawnSync(process.execPath, [cliPath(), 'serve', dir, '--port', '0'], { encoding: 'utf8', env: { ...process.env, BATCHCAM_HOST: '0.0.0.0' } });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0/);
+});
+
+it('warns on stderr, naming the address, that anyone on the network with the token can read the runs, when --host 0.0.0.0 is given', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'batchcam-serve-host-'));
+  const child = spawn(process.execPath, [cliPath(), 'serve', dir, '--host', '0.0.0.0', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 600 && !/open http/.test(stdout) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    const url = /open (http:\/\/0\.0\.0\.0:(\d+)\/\?token=([0-9a-f]+))/.exec(stdout);
+    assert.ok(url, `no URL printed; stdout: ${stdout}; stderr: ${stderr}`);
+    const [, , port, token] = url;
+    assert.match(stderr, new RegExp(`WARNING: listening on 0\\.0\\.0\\.0 \\(port ${port}\\), not loopback: anyone on the network who can reach this machine and has the token can read these runs`));
+    // It listens on every interface, loopback included: reachable there, and still only with the token.
+    assert.equal((await fetch(`http://127.0.0.1:${port}/api/runs`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/api/runs`)).status, 401);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, `serve stops cleanly on SIGTERM; stderr: ${stderr}`);
 });
