@@ -68,6 +68,41 @@ describe('batchcam serve in headless Chromium', { timeout: 300_000 }, () => {
     await s?.close();
   });
 
+  it('gains curve points and timeline steps while the run trains, without a reload', async () => {
+    await page.waitForFunction(() => Number(document.getElementById('curves-a')?.dataset.points ?? 0) > 0, null, { timeout: 60_000 });
+    const points0 = Number(await page.getAttribute('#curves-a', 'data-points'));
+    const steps0 = Number(await page.getAttribute('#step-slider', 'data-steps'));
+    await page.waitForFunction(([p, st]) => Number(document.getElementById('curves-a')!.dataset.points) > p! &&
+      Number(document.getElementById('step-slider')!.dataset.steps) > st!, [points0, steps0], { timeout: 90_000 });
+    assert.equal(await trained, 0, 'the training run finished');
+    await page.waitForFunction(() => Number(document.getElementById('curves-a')!.dataset.points) === 20, null, { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'the page was not reloaded');
+    assert.ok(await page.$('#curves-a .uplot canvas'), 'the curves are a uPlot chart');
+  });
+
+  it('changes the CAM images when the slider moves, for both runs side by side', async () => {
+    const tile = async (side: string): Promise<string> => page.$eval(`#timeline-${side} figure canvas`, (c) => (c as HTMLCanvasElement).toDataURL());
+    const move = async (to: 'min' | 'max'): Promise<void> => {
+      await page.$eval('#step-slider', (el, where) => {
+        const s = el as HTMLInputElement;
+        s.value = where === 'min' ? '0' : s.max;
+        s.dispatchEvent(new Event('input'));
+      }, to);
+      await page.waitForFunction((w) => document.getElementById('step-value')!.textContent === (w === 'min' ? '0' : '80'), to);
+      await page.waitForFunction((w) => document.getElementById('timeline-a')!.dataset.step === (w === 'min' ? '0' : '80'), to);
+    };
+    await move('max');
+    const lateA = await tile('a');
+    const lateB = await tile('b');
+    assert.equal(await page.$eval('#timeline-b', (e) => (e as HTMLElement).dataset.step), '2', 'run B shows its last record at or before step 80');
+    await move('min');
+    const earlyA = await tile('a');
+    assert.notEqual(earlyA, lateA, 'run A: step 0 and step 80 differ');
+    assert.notEqual(await tile('b'), lateB, 'run B: step 0 and step 2 differ');
+    assert.ok(Number(await page.getAttribute('#curves-b', 'data-points')) > 0, 'run B has curves');
+  });
+
+  // After the live tests, which need the run still training; before any explanation is asked for.
   it('fills the layer and class lists from the chosen run\'s model before any explanation', async () => {
     const cnn = createModel('simplecnn');
     const layers = [...cnn.camLayers];
@@ -103,40 +138,6 @@ describe('batchcam serve in headless Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(await order(), [...ascending].reverse(), `by ${metric.key}, descending`);
     await page.click(`${table} thead th:nth-child(3)`); // setting, by name
     assert.deepEqual(await order(), agg.rows.map((r) => r.setting).sort());
-  });
-
-  it('gains curve points and timeline steps while the run trains, without a reload', async () => {
-    await page.waitForFunction(() => Number(document.getElementById('curves-a')?.dataset.points ?? 0) > 0, null, { timeout: 60_000 });
-    const points0 = Number(await page.getAttribute('#curves-a', 'data-points'));
-    const steps0 = Number(await page.getAttribute('#step-slider', 'data-steps'));
-    await page.waitForFunction(([p, st]) => Number(document.getElementById('curves-a')!.dataset.points) > p! &&
-      Number(document.getElementById('step-slider')!.dataset.steps) > st!, [points0, steps0], { timeout: 90_000 });
-    assert.equal(await trained, 0, 'the training run finished');
-    await page.waitForFunction(() => Number(document.getElementById('curves-a')!.dataset.points) === 20, null, { timeout: 10_000 });
-    assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'the page was not reloaded');
-    assert.ok(await page.$('#curves-a .uplot canvas'), 'the curves are a uPlot chart');
-  });
-
-  it('changes the CAM images when the slider moves, for both runs side by side', async () => {
-    const tile = async (side: string): Promise<string> => page.$eval(`#timeline-${side} figure canvas`, (c) => (c as HTMLCanvasElement).toDataURL());
-    const move = async (to: 'min' | 'max'): Promise<void> => {
-      await page.$eval('#step-slider', (el, where) => {
-        const s = el as HTMLInputElement;
-        s.value = where === 'min' ? '0' : s.max;
-        s.dispatchEvent(new Event('input'));
-      }, to);
-      await page.waitForFunction((w) => document.getElementById('step-value')!.textContent === (w === 'min' ? '0' : '80'), to);
-      await page.waitForFunction((w) => document.getElementById('timeline-a')!.dataset.step === (w === 'min' ? '0' : '80'), to);
-    };
-    await move('max');
-    const lateA = await tile('a');
-    const lateB = await tile('b');
-    assert.equal(await page.$eval('#timeline-b', (e) => (e as HTMLElement).dataset.step), '2', 'run B shows its last record at or before step 80');
-    await move('min');
-    const earlyA = await tile('a');
-    assert.notEqual(earlyA, lateA, 'run A: step 0 and step 80 differ');
-    assert.notEqual(await tile('b'), lateB, 'run B: step 0 and step 2 differ');
-    assert.ok(Number(await page.getAttribute('#curves-b', 'data-points')) > 0, 'run B has curves');
   });
 
   it('explains a dropped PNG for both runs with the probabilities of batchcam explain --image (to 1e-5)', async () => {
