@@ -16,7 +16,11 @@ interface Timeline {
 interface TimelineRecord { step: number; epoch: number; pred: number[]; pPred: number[]; pLabel: number[]; cams: string }
 interface Explanation {
   checkpoint: string; checkpoints: string[]; layer: string; camLayers: string[]; classNames: string[]; pred: number; target: number;
-  probabilities: number[]; channels: number; height: number; width: number; image: string; cam: string;
+  label: number | null; source: string; probabilities: number[]; channels: number; height: number; width: number; image: string; cam: string;
+}
+interface ModelInfo {
+  checkpoint: string; checkpoints: string[]; model: string; dataset: string; camLayers: string[]; defaultLayer: string;
+  classNames: string[]; imageShape: [number, number, number];
 }
 type Side = 'a' | 'b';
 
@@ -68,6 +72,7 @@ const timelines: Record<Side, Timeline | null> = { a: null, b: null };
 const charts: Record<Side, uPlot | null> = { a: null, b: null };
 const sources: Record<Side, EventSource | null> = { a: null, b: null };
 const stepData: Record<Side, Map<string, (number | null)[]>> = { a: new Map(), b: new Map() };
+const models: Record<Side, ModelInfo | null> = { a: null, b: null };
 const TERMS = ['ce', 'proto', 'batch', 'protoContrast', 'batchContrast', 'background', 'mining', 'loss', 'trainAccuracy'];
 const COLOURS = ['#2a62c9', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#5c940d', '#e67700', '#1d2330', '#0b7285'];
 
@@ -185,6 +190,13 @@ function listen(side: Side, id: string): void {
     const row = runs.find((r) => r.id === id);
     const status = JSON.parse((e as MessageEvent<string>).data) as string;
     $(`curves-${side}-title`).textContent = `${row?.name ?? id} (${status})`;
+    // A run that has just finished may have gained weights files (model.safetensors): read its lists again.
+    if (models[side] && status !== 'running') models[side] = null;
+    loadModel(side);
+  });
+  // A run before its first checkpoint has no model to list: asked again when an epoch ends.
+  es.addEventListener('metrics', () => {
+    if (!models[side]) loadModel(side);
   });
 }
 
@@ -199,8 +211,63 @@ async function selectRun(side: Side, id: string | null): Promise<void> {
     $(`${part}-${side}-title`).textContent = id ? runs.find((r) => r.id === id)?.name ?? '' : '';
   }
   sources[side]?.close();
-  if (id) listen(side, id);
+  models[side] = null;
+  fillControls();
+  if (id) {
+    listen(side, id);
+    loadModel(side);
+  }
   updateSlider();
+}
+
+// ---------- the model's lists: checkpoints, layers, classes ----------
+const modelLoads: Record<Side, Promise<void> | null> = { a: null, b: null };
+
+/**
+ * Reads the chosen run's layer and class lists (GET /api/runs/:id/model) so they can be chosen before the first
+ * explanation. Only once the run has weights (a fresh run gets them at its first checkpoint; no 404 meanwhile).
+ */
+function loadModel(side: Side): void {
+  if (modelLoads[side] || models[side]) return;
+  const id = selected[side];
+  if (!id) return;
+  modelLoads[side] = (async () => {
+    const run = await api<{ checkpoints: string[] }>(`/api/runs/${id}`);
+    if (selected[side] !== id || run.checkpoints.length === 0) return;
+    const info = await api<ModelInfo>(`/api/runs/${id}/model`);
+    if (selected[side] !== id) return;
+    models[side] = info;
+    fillControls();
+  })().catch((x: unknown) => {
+    const err = $('explain-error');
+    err.textContent = `${runs.find((r) => r.id === id)?.name ?? id}: ${(x as Error).message}`;
+    err.classList.remove('hidden');
+  }).finally(() => {
+    modelLoads[side] = null;
+  });
+}
+
+/** Options of a select, keeping the chosen value when it is still offered. */
+function fillSelect(sel: HTMLSelectElement, options: [value: string, label: string][]): void {
+  const keep = sel.value;
+  sel.replaceChildren(...options.map(([v, l]) => {
+    const o = text('option', l) as HTMLOptionElement;
+    o.value = v;
+    return o;
+  }));
+  if (options.some(([v]) => v === keep)) sel.value = keep;
+}
+
+/** The shared checkpoint, layer and target lists, from run A's model (run B's while A has none). */
+function fillControls(): void {
+  const info = models.a ?? models.b;
+  const layer = $<HTMLSelectElement>('layer');
+  const target = $<HTMLSelectElement>('target');
+  const checkpoint = $<HTMLSelectElement>('checkpoint');
+  layer.dataset.run = info ? (models.a ? 'a' : 'b') : '';
+  fillSelect(checkpoint, (info?.checkpoints ?? ['checkpoint', 'model', 'best']).map((c) => [c, c]));
+  fillSelect(layer, [['', info ? `run's default (${info.defaultLayer})` : "run's default"], ...(info?.camLayers ?? []).map((l): [string, string] => [l, l])]);
+  fillSelect(target, [['pred', 'predicted class'], ...(info?.classNames ?? []).map((n, c): [string, string] => [String(c), n])]);
 }
 
 // ---------- CAM timeline ----------
@@ -302,7 +369,7 @@ async function drawTimeline(): Promise<void> {
 }
 
 // ---------- explain on demand ----------
-let lastImage: { file: Blob } | { probe: number } | null = null;
+let lastImage: { file: Blob } | { probe: number } | { testIndex: number } | null = null;
 
 async function explain(): Promise<void> {
   if (!lastImage) return;
@@ -318,6 +385,7 @@ async function explain(): Promise<void> {
       params.set('probe', String(lastImage.probe));
       params.set('probeRun', selected.a ?? id);
     }
+    if ('testIndex' in lastImage) params.set('testIndex', String(lastImage.testIndex)); // of each run's own test split
     try {
       const e = await api<Explanation>(`/api/runs/${id}/explain?${params}`, {
         method: 'POST', ...('file' in lastImage ? { body: lastImage.file, headers: { 'content-type': 'application/octet-stream' } } : {}),
@@ -337,22 +405,7 @@ function showExplanation(side: Side, e: Explanation): void {
   const img = Float32Array.from(px, (p) => p / 255);
   const camBytes = b64(e.cam);
   const cam = new Float32Array(camBytes.buffer, camBytes.byteOffset, hw);
-  const layerSel = $<HTMLSelectElement>('layer');
-  if (layerSel.options.length <= 1) {
-    layerSel.append(...e.camLayers.map((l) => {
-      const o = text('option', l) as HTMLOptionElement;
-      o.value = l;
-      return o;
-    }));
-  }
   const targetSel = $<HTMLSelectElement>('target');
-  if (targetSel.options.length <= 1) {
-    targetSel.append(...e.classNames.map((n, c) => {
-      const o = text('option', n) as HTMLOptionElement;
-      o.value = String(c);
-      return o;
-    }));
-  }
   const fig = (c: HTMLCanvasElement, caption: string): HTMLElement => {
     const f = document.createElement('figure');
     f.append(c, text('figcaption', caption));
@@ -377,11 +430,14 @@ function showExplanation(side: Side, e: Explanation): void {
   const box = $(`explain-${side}`);
   box.dataset.pred = String(e.pred);
   box.dataset.target = String(e.target);
+  box.dataset.source = e.source;
+  box.dataset.label = e.label === null ? '' : String(e.label);
+  const name = (c: number): string => e.classNames[c] ?? String(c);
   box.replaceChildren(
     fig(canvasOf(imageRgb(img, hw), e.width, e.height), 'input'),
-    fig(canvasOf(colourise(cam), e.width, e.height), `CAM of ${e.classNames[e.target] ?? e.target}`),
+    fig(canvasOf(colourise(cam), e.width, e.height), `CAM of ${name(e.target)}`),
     fig(canvasOf(overlay(img, cam, 0.5), e.width, e.height), 'overlay'),
-    text('p', `predicted ${e.classNames[e.pred] ?? e.pred} · layer ${e.layer} · ${e.checkpoint}`, 'note'), list);
+    text('p', `${e.source}: ${e.label === null ? '' : `label ${name(e.label)}, `}predicted ${name(e.pred)} · layer ${e.layer} · ${e.checkpoint}`, 'note'), list);
 }
 
 // ---------- wiring ----------
@@ -395,7 +451,15 @@ for (const id of ['checkpoint', 'layer', 'target']) $(id).addEventListener('chan
 $('probe-pick').addEventListener('change', (ev) => {
   const v = (ev.target as HTMLSelectElement).value;
   if (v === '') return;
+  $<HTMLInputElement>('test-index').value = '';
   lastImage = { probe: Number(v) };
+  void explain();
+});
+$('test-index').addEventListener('change', (ev) => {
+  const v = (ev.target as HTMLInputElement).value.trim();
+  if (!/^\d+$/.test(v)) return; // the browser's own check; the server names the valid range
+  $<HTMLSelectElement>('probe-pick').value = '';
+  lastImage = { testIndex: Number(v) };
   void explain();
 });
 $<HTMLInputElement>('file').addEventListener('change', (ev) => {

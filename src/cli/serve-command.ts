@@ -44,7 +44,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
     throw e;
   }
   if (!isLoopback(host)) {
-    process.stderr.write(`batchcam serve: WARNING: listening on ${host}: anyone who can reach this machine and has the token can see these runs\n`);
+    process.stderr.write(`batchcam serve: WARNING: listening on ${host} (port ${new URL(server.origin).port}), not loopback: anyone on the network ` +
+      'who can reach this machine and has the token can read these runs and explain images with their models\n');
   }
   console.log(`batchcam serve: ${server.catalog.root}\n  open ${server.url}`);
   await new Promise<void>((resolve) => {

@@ -92,6 +92,14 @@ function q(req: FastifyRequest, key: string): string | null {
   return typeof s === 'string' && s !== '' ? s : null;
 }
 
+/** The `checkpoint` query value: one of the fixed names, or `fallback` when absent. */
+function checkpointOf<T extends CheckpointName | null>(req: FastifyRequest, fallback: T): CheckpointName | T {
+  const c = q(req, 'checkpoint');
+  if (c === null) return fallback;
+  if (!(c in CHECKPOINTS)) throw new ClientError(400, `checkpoint: expected one of ${Object.keys(CHECKPOINTS).join(', ')}`);
+  return c as CheckpointName;
+}
+
 /**
  * Builds and starts the `batchcam serve` server: the run browser's JSON API, its live feed (server-sent events) and
  * the bundled front end. Every request needs the token; files are read only from run directories found under `dir`
@@ -180,6 +188,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     return { step: r.step, epoch: r.epoch, pred: [...r.pred], pPred: [...r.pPred], pLabel: [...r.pLabel], cams: Buffer.from(r.cams).toString('base64') };
   });
 
+  // The layer and class lists before any explanation; loading the model is libtorch work, so it queues like explain.
+  app.get<{ Params: { id: string } }>('/api/runs/:id/model', async (req) => {
+    const run = entryOf(catalog, req.params.id, 'run');
+    const checkpoint = checkpointOf(req, null);
+    return queue.run(() => explainer.modelInfo(run, checkpoint));
+  });
+
   app.get<{ Params: { id: string } }>('/api/runs/:id/live', (req, reply) => {
     const e = entryOf(catalog, req.params.id, 'run');
     reply.hijack();
@@ -196,20 +211,27 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   app.post<{ Params: { id: string } }>('/api/runs/:id/explain', async (req) => {
     const run = entryOf(catalog, req.params.id, 'run');
-    const checkpoint = (q(req, 'checkpoint') ?? 'checkpoint') as CheckpointName;
-    if (!(checkpoint in CHECKPOINTS)) throw new ClientError(400, `checkpoint: expected one of ${Object.keys(CHECKPOINTS).join(', ')}`);
+    const checkpoint = checkpointOf(req, 'checkpoint');
     const t = q(req, 'target') ?? 'pred';
     const target = t === 'pred' ? 'pred' : /^\d{1,6}$/.test(t) ? Number(t) : NaN;
     if (Number.isNaN(target)) throw new ClientError(400, 'target: expected pred or a class index');
     const probe = q(req, 'probe');
+    const testIndex = q(req, 'testIndex');
+    const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : null;
+    const given = [probe !== null, testIndex !== null, body !== null].filter(Boolean).length;
+    if (given !== 1) {
+      throw new ClientError(400, `send ${given ? 'only ' : ''}one image: PNG, JPEG or WebP bytes as the request body, a probe image (?probe=k) or a test image of the run's dataset (?testIndex=N)`);
+    }
     let image: ExplainImage;
     if (probe !== null) {
       if (!/^\d{1,6}$/.test(probe)) throw new ClientError(400, 'probe: expected an integer');
       image = { probeOf: entryOf(catalog, q(req, 'probeRun') ?? run.id, 'run'), probe: Number(probe) };
+    } else if (testIndex !== null) {
+      // The range is the run's test split's, known once it is loaded: checked there.
+      if (!/^\d{1,9}$/.test(testIndex)) throw new ClientError(400, `testIndex: expected a non-negative integer, got '${testIndex.slice(0, 20)}'`);
+      image = { testIndex: Number(testIndex) };
     } else {
-      const body = req.body;
-      if (!Buffer.isBuffer(body) || body.length === 0) throw new ClientError(400, 'send an image (PNG, JPEG or WebP bytes as the request body) or choose a probe image (?probe=k)');
-      image = { bytes: body };
+      image = { bytes: body! };
     }
     return queue.run(() => explainer.explain({ run, checkpoint, layer: q(req, 'layer'), target, image }));
   });

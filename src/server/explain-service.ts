@@ -7,6 +7,7 @@ import { readProbeIndex } from '../train/run/probe-log.js';
 import { explainImages, modelInput } from '../report/explain.js';
 import { loadTrainedModel, type LoadedModel } from '../report/index.js';
 import type { CatalogEntry, RunCatalog } from './run-catalog.js';
+import { TestSplitCache } from './test-split-cache.js';
 
 /** The weights files of a run a client may choose between, by fixed name. */
 export const CHECKPOINTS = { checkpoint: 'checkpoint.safetensors', model: 'model.safetensors', best: 'best.safetensors' } as const;
@@ -19,8 +20,11 @@ export class ClientError extends Error {
   }
 }
 
-/** What to explain: an uploaded image (decoded in memory, never stored) or a probe image of a run's timeline. */
-export type ExplainImage = { bytes: Uint8Array } | { probeOf: CatalogEntry; probe: number };
+/**
+ * What to explain: an uploaded image (decoded in memory, never stored), a probe image of a run's timeline, or any
+ * image of the run's own test split by index (as `batchcam explain --indices`).
+ */
+export type ExplainImage = { bytes: Uint8Array } | { probeOf: CatalogEntry; probe: number } | { testIndex: number };
 
 export interface ExplainRequest {
   run: CatalogEntry;
@@ -41,6 +45,10 @@ export interface ExplainResult {
   classNames: string[];
   pred: number;
   target: number;
+  /** The true class of a test image; null for uploads and probes (the timeline shows theirs). */
+  label: number | null;
+  /** What was explained, in words: 'mnist test #17', 'probe 3 of runs/a', 'the uploaded image'. */
+  source: string;
   probabilities: number[];
   channels: number;
   height: number;
@@ -51,6 +59,21 @@ export interface ExplainResult {
   cam: string;
 }
 
+/** What the page needs before the first explanation: the lists to choose the layer and the target from. */
+export interface ModelInfo {
+  /** The weights file the model was read from, and those the run has. */
+  checkpoint: CheckpointName;
+  checkpoints: CheckpointName[];
+  model: string;
+  dataset: string;
+  camLayers: string[];
+  /** The layer explained when none is chosen: the run's --cam-layer, else the model's default. */
+  defaultLayer: string;
+  classNames: string[];
+  /** C, H, W of the model's input. */
+  imageShape: [number, number, number];
+}
+
 /** Limits on uploads: bytes are checked by the HTTP layer, pixels here before decoding (sharp's limitInputPixels). */
 export interface UploadLimits {
   maxPixels: number;
@@ -58,11 +81,13 @@ export interface UploadLimits {
 
 /**
  * Explanations on demand with the code path of `batchcam explain --image` (decodeImage, modelInput, explainImages):
- * the same file gives the same probabilities. Models are loaded once and kept (the two most recent), in eval mode.
+ * the same file gives the same probabilities; a test image picked by index takes the path of `explain --indices`.
+ * Models are loaded once and kept (the two most recent), in eval mode, and so are loaded test splits.
  * Not reentrant: callers run it through the server's JobQueue, one libtorch job at a time.
  */
 export class ExplainService {
   #models = new Map<string, LoadedModel>();
+  #tests = new TestSplitCache();
 
   constructor(private readonly catalog: RunCatalog, private readonly limits: UploadLimits, private readonly keep = 2) {}
 
@@ -91,8 +116,20 @@ export class ExplainService {
     return m;
   }
 
-  /** The image's uint8 C×H×W pixels at the model's input shape. */
-  async #pixels(image: ExplainImage, shape: [number, number, number]): Promise<Uint8Array> {
+  /** The lists of a run's model (loading it, as explain does: callers queue it); `checkpoint` null: the first the run has. */
+  modelInfo(run: CatalogEntry, checkpoint: CheckpointName | null): ModelInfo {
+    const checkpoints = this.checkpoints(run);
+    const name = checkpoint ?? checkpoints[0];
+    if (!name) throw new ClientError(404, `run ${run.name} has no weights yet (${Object.values(CHECKPOINTS).join(', ')}); they appear at its first checkpoint`);
+    const { model, config: cfg, classNames, imageShape } = this.#model(run, name);
+    return {
+      checkpoint: name, checkpoints, model: cfg.model, dataset: cfg.dataset, camLayers: [...model.camLayers],
+      defaultLayer: cfg.camLayer ?? model.defaultCamLayer, classNames: [...classNames], imageShape: [...imageShape],
+    };
+  }
+
+  /** The image's uint8 C×H×W pixels at the model's input shape (an upload or a probe). */
+  async #pixels(image: Exclude<ExplainImage, { testIndex: number }>, shape: [number, number, number]): Promise<Uint8Array> {
     if ('bytes' in image) {
       try {
         return await decodeImage({ bytes: image.bytes, limitInputPixels: this.limits.maxPixels }, shape, 'the uploaded image');
@@ -124,18 +161,37 @@ export class ExplainService {
       throw new ClientError(400, `target: expected pred or a class index in 0…${classNames.length - 1}`);
     }
     const [channels, height, width] = loaded.imageShape;
-    const px = await this.#pixels(r.image, loaded.imageShape);
-    const grey = Float32Array.from(px, (p) => p / 255);
-    // As explain does: a checkpoint older than the recorded normalisation takes it from the dataset.
-    const normalisation = loaded.normalisation ?? (normalizeModeOf(cfg) === 'dataset'
-      ? (await loadDataset(cfg.dataset, { dataDir: cfg.dataDir ?? undefined, ...inputOptions(cfg), trainLimit: 10, testLimit: 10 })).normalisation ?? null
-      : null);
-    const x = modelInput(grey, normalisation, height * width);
-    const [e] = explainImages(model, x, 1, height, width, r.target === 'pred' ? null : [r.target],
-      { layer, target: r.target === 'pred' ? 'pred' : 'label', norm: cfg.camNorm, channels });
+    const size = channels * height * width;
+    let px: Uint8Array;
+    let x: Float32Array;
+    let label: number | null = null;
+    let source: string;
+    if ('testIndex' in r.image) {
+      // As explain --indices does: the split's own preprocessed images, its labels beside them.
+      const test = await this.#tests.get(cfg);
+      const i = r.image.testIndex;
+      if (!(Number.isInteger(i) && i >= 0 && i < test.n)) {
+        throw new ClientError(400, `testIndex: ${i} is out of range; the ${cfg.dataset} test split has ${test.n} images (0…${test.n - 1})`);
+      }
+      px = test.pixels.slice(i * size, (i + 1) * size);
+      x = test.images.slice(i * size, (i + 1) * size);
+      label = test.classes[i]!;
+      source = `${cfg.dataset} test #${i}`;
+    } else {
+      px = await this.#pixels(r.image, loaded.imageShape);
+      const grey = Float32Array.from(px, (p) => p / 255);
+      // As explain does: a checkpoint older than the recorded normalisation takes it from the dataset.
+      const normalisation = loaded.normalisation ?? (normalizeModeOf(cfg) === 'dataset'
+        ? (await loadDataset(cfg.dataset, { dataDir: cfg.dataDir ?? undefined, ...inputOptions(cfg), trainLimit: 10, testLimit: 10 })).normalisation ?? null
+        : null);
+      x = modelInput(grey, normalisation, height * width);
+      source = 'bytes' in r.image ? 'the uploaded image' : `probe ${r.image.probe} of ${r.image.probeOf.name}`;
+    }
+    const labels = r.target === 'pred' ? (label === null ? null : [label]) : [r.target];
+    const [e] = explainImages(model, x, 1, height, width, labels, { layer, target: r.target === 'pred' ? 'pred' : 'label', norm: cfg.camNorm, channels });
     return {
       checkpoint: r.checkpoint, checkpoints: this.checkpoints(r.run), layer, camLayers: [...model.camLayers], classNames,
-      pred: e!.pred, target: e!.target, probabilities: e!.probabilities, channels, height, width,
+      pred: e!.pred, target: e!.target, label, source, probabilities: e!.probabilities, channels, height, width,
       image: Buffer.from(px).toString('base64'), cam: Buffer.from(e!.cam.buffer, e!.cam.byteOffset, e!.cam.byteLength).toString('base64'),
     };
   }
@@ -144,5 +200,6 @@ export class ExplainService {
   close(): void {
     for (const m of this.#models.values()) m.model.dispose();
     this.#models.clear();
+    this.#tests.clear();
   }
 }

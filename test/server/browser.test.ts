@@ -4,18 +4,21 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { datasetInfo } from '../../src/data/builtin/datasets.js';
+import { createModel } from '../../src/models/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { cliPath } from '../helpers/cli.js';
-import { digitPng, servedDir } from './fixtures.js';
+import { digitPng, servedDir, tinyExperiment } from './fixtures.js';
 
 /**
- * The page of `batchcam serve` in headless Chromium while a real training run writes: live curves and timeline grow
- * without a reload, the slider changes the CAMs, two runs side by side, a dropped PNG explained as the CLI does.
+ * The page of `batchcam serve` in headless Chromium while a real training run writes: the model's lists before any
+ * explanation, an experiment table sorted by a click, live curves and timeline grow without a reload, the slider
+ * changes the CAMs, two runs side by side, a dropped PNG and a test image picked by index explained as the CLI does.
  */
 
 const CHROMIUM = process.env.BATCHCAM_CHROMIUM ?? '/usr/bin/chromium';
 
-describe('batchcam serve in headless Chromium', { timeout: 180_000 }, () => {
+describe('batchcam serve in headless Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let s: RunningServer;
   let page: Page;
@@ -23,14 +26,17 @@ describe('batchcam serve in headless Chromium', { timeout: 180_000 }, () => {
   let trained: Promise<number | null>;
   let root: string;
   let dir: string;
+  let experiment: string;
   const errors: string[] = [];
   const external: string[] = [];
+  const explains: string[] = [];
 
   before(async () => {
     // Missing prerequisites fail here, never skip: CI installs Chromium and playwright-core.
     assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (set BATCHCAM_CHROMIUM)`);
     const { chromium } = await import('playwright-core');
     ({ root, dir } = await servedDir());
+    experiment = tinyExperiment(dir);
     s = await startServer({ dir });
     // The live run ('live' sorts before 'tiny': it is run A), 80 steps, a step-log line and a timeline record every 4.
     trainer = spawn(process.execPath, [cliPath(), 'train', '--out', join(dir, 'live'), '--train-limit', '1280', '--test-limit', '100',
@@ -51,6 +57,7 @@ describe('batchcam serve in headless Chromium', { timeout: 180_000 }, () => {
     });
     page.on('request', (r) => {
       if (!r.url().startsWith(s.origin)) external.push(r.url());
+      if (r.url().includes('/explain')) explains.push(r.url());
     });
     await page.goto(s.url);
     await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
@@ -95,6 +102,44 @@ describe('batchcam serve in headless Chromium', { timeout: 180_000 }, () => {
     assert.ok(Number(await page.getAttribute('#curves-b', 'data-points')) > 0, 'run B has curves');
   });
 
+  // After the live tests, which need the run still training; before any explanation is asked for.
+  it('fills the layer and class lists from the chosen run\'s model before any explanation', async () => {
+    const cnn = createModel('simplecnn');
+    const layers = [...cnn.camLayers];
+    cnn.dispose();
+    const classes = datasetInfo('mnist').classNames;
+    await page.waitForFunction(([l, c]) => document.querySelectorAll('#layer option').length === l! + 1 &&
+      document.querySelectorAll('#target option').length === c! + 1, [layers.length, classes.length], { timeout: 60_000 });
+    assert.deepEqual(await page.$$eval('#layer option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['', ...layers]);
+    assert.deepEqual(await page.$$eval('#target option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent])),
+      [['pred', 'predicted class'], ...classes.map((n, c) => [String(c), n])]);
+    assert.deepEqual(explains, [], 'no explanation was asked for');
+  });
+
+  it('sorts an experiment grid\'s rows by the clicked column, ascending then descending', async () => {
+    type Row = { setting: string } & Record<string, unknown>;
+    const agg = JSON.parse(readFileSync(join(experiment, 'aggregate.json'), 'utf8')) as { rows: Row[]; metrics: { key: string }[] };
+    const mean = (r: Row, key: string): number | undefined => (r[key] as { mean?: number } | null)?.mean;
+    // A column whose shown values (4 decimals) differ between every setting, so its order is defined.
+    const metric = agg.metrics.find((m) => m.key !== 'accuracy' && agg.rows.every((r) => typeof mean(r, m.key) === 'number') &&
+      new Set(agg.rows.map((r) => mean(r, m.key)!.toFixed(4))).size === agg.rows.length)!;
+    assert.ok(metric, 'a metric with distinct values');
+    assert.equal(agg.rows.length, 3);
+    const ascending = [...agg.rows].sort((a, b) => mean(a, metric.key)! - mean(b, metric.key)!).map((r) => r.setting);
+    const table = '#experiments table.aggregate';
+    await page.waitForSelector(`${table} tbody tr`, { timeout: 30_000 });
+    const order = (): Promise<string[]> => page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => (tr as HTMLElement).dataset.setting ?? ''));
+    assert.deepEqual(await order(), agg.rows.map((r) => r.setting), 'unsorted: aggregate.json order');
+    const col = await page.$eval(`${table} tbody tr td[data-metric="${metric.key}"]`, (td) => (td as HTMLTableCellElement).cellIndex);
+    const header = `${table} thead th:nth-child(${col + 1})`;
+    await page.click(header);
+    assert.deepEqual(await order(), ascending, `by ${metric.key}, ascending`);
+    await page.click(header);
+    assert.deepEqual(await order(), [...ascending].reverse(), `by ${metric.key}, descending`);
+    await page.click(`${table} thead th:nth-child(3)`); // setting, by name
+    assert.deepEqual(await order(), agg.rows.map((r) => r.setting).sort());
+  });
+
   it('explains a dropped PNG for both runs with the probabilities of batchcam explain --image (to 1e-5)', async () => {
     const png = await digitPng();
     await page.evaluate((bytes) => {
@@ -119,6 +164,26 @@ describe('batchcam serve in headless Chromium', { timeout: 180_000 }, () => {
     if (process.env.BATCHCAM_SCREENSHOT) {
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.screenshot({ path: process.env.BATCHCAM_SCREENSHOT, fullPage: true });
+    }
+  });
+
+  it('explains test image k picked by number for both runs with the label and probabilities of batchcam explain --indices k (to 1e-5)', async () => {
+    const k = 7;
+    await page.$eval('#test-index', (el, v) => {
+      (el as HTMLInputElement).value = String(v);
+      el.dispatchEvent(new Event('change'));
+    }, k);
+    for (const [side, run] of [['a', 'live'], ['b', 'tiny']] as const) {
+      await page.waitForFunction(([sd, n]) => document.getElementById(`explain-${sd}`)!.dataset.source === `mnist test #${n}`, [side, k] as const, { timeout: 60_000 });
+      const shown = await page.$$eval(`#explain-${side} ul.probs li`, (lis) => lis.map((li) => Number((li as HTMLElement).dataset.p)));
+      const label = Number(await page.$eval(`#explain-${side}`, (e) => (e as HTMLElement).dataset.label));
+      const out = join(root, `explain-index-${run}`);
+      const r = spawnSync(process.execPath, [cliPath(), 'explain', '--checkpoint', join(dir, run), '--indices', String(k), '--out', out], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const cli = (JSON.parse(readFileSync(join(out, 'explanations.json'), 'utf8')) as { items: { label: number; probabilities: number[] }[] }).items[0]!;
+      assert.equal(label, cli.label, `run ${run}: the label of test image ${k}`);
+      assert.equal(shown.length, cli.probabilities.length);
+      shown.forEach((p, c) => assert.ok(Math.abs(p - cli.probabilities[c]!) <= 1e-5, `run ${run}, class ${c}: page ${p}, CLI ${cli.probabilities[c]}`));
     }
   });
 

@@ -1,9 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { train } from '../../src/train/trainer.js';
+import { cliPath } from '../helpers/cli.js';
 
 /** A served directory holding one tiny finished run (SimpleCNN, 2 steps, a timeline record per step) under `runs/`. */
 export async function servedDir(): Promise<{ root: string; dir: string; run: string }> {
@@ -12,6 +14,25 @@ export async function servedDir(): Promise<{ root: string; dir: string; run: str
   const run = join(dir, 'tiny');
   await train({ trainLimit: 100, testLimit: 50, batchSize: 50, probeEvery: 1, probesPerClass: 1, logEvery: 1, seed: 1 }, { outDir: run, quiet: true });
   return { root, dir, run };
+}
+
+/**
+ * A real (tiny) experiment at `dir`/grid, written by `batchcam experiment` itself (a few seconds): SimpleCNN on 100
+ * MNIST images, one epoch of two steps, three settings (CE, prototype, batch) whose maps and metrics differ, one seed.
+ * Its runs lie five levels below `dir`, deeper than the catalog looks, so serving `dir` lists the experiment only.
+ */
+export function tinyExperiment(dir: string): string {
+  const out = join(dir, 'grid');
+  const config = join(dirname(dir), 'grid.json');
+  writeFileSync(config, JSON.stringify({
+    name: 'grid', base: { epochs: 1, batchSize: 50, trainLimit: 100, testLimit: 50, threads: 1, warmupSteps: 1, logEvery: 1, probeEvery: 0 },
+    models: ['simplecnn'], datasets: ['mnist'],
+    settings: [{ name: 'ce' }, { name: 'proto', lambdaProto: 1, distance: 'ssim' }, { name: 'batch', lambdaBatch: 1, distance: 'ssim' }],
+    seeds: [0], evaluate: { testLimit: 50, faithfulnessN: 10, steps: 4 },
+  }));
+  const r = spawnSync(process.execPath, [cliPath(), 'experiment', '--config', config, '--out', out, '--quiet'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`batchcam experiment failed (${r.status}): ${r.stderr}`);
+  return out;
 }
 
 /** A PNG of a digit-like blob, 28×28 grey. */

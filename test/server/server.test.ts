@@ -1,10 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../src/server/index.js';
+import sharp from 'sharp';
+import { datasetInfo } from '../../src/data/builtin/datasets.js';
+import { createModel } from '../../src/models/index.js';
+import { colourise } from '../../src/report/colormap.js';
+import { CHECKPOINTS, startServer, type RunningServer } from '../../src/server/index.js';
 import { JobQueue } from '../../src/server/job-queue.js';
 import { cliPath } from '../helpers/cli.js';
 import { bombPng, digitPng, servedDir, truncatedJpeg } from './fixtures.js';
@@ -39,7 +44,7 @@ describe('batchcam serve over a runs directory', { timeout: 120_000 }, () => {
   });
 
   it('answers 401 to a request without the token or with a wrong one, on every kind of endpoint', async () => {
-    for (const path of ['/', '/assets/app.js', '/api/runs', `/api/runs/${runId}`, `/api/runs/${runId}/live`, `/api/runs/${runId}/timeline/0`]) {
+    for (const path of ['/', '/assets/app.js', '/api/runs', `/api/runs/${runId}`, `/api/runs/${runId}/live`, `/api/runs/${runId}/timeline/0`, `/api/runs/${runId}/model`]) {
       const none = await fetch(`${s.origin}${path}`);
       assert.equal(none.status, 401, `${path} without a token`);
       assert.match(((await none.json()) as Json).error as string, /access token/);
@@ -122,6 +127,81 @@ describe('batchcam serve over a runs directory', { timeout: 120_000 }, () => {
     e.probabilities.forEach((p, c) => assert.ok(Math.abs(p - cli.items[0]!.probabilities[c]!) <= 1e-5, `class ${c}: ${p} vs ${cli.items[0]!.probabilities[c]}`));
   });
 
+  it('lists the model\'s CAM layers, the dataset\'s class names and the run\'s weights files before any explanation', async () => {
+    const r = await get(`/api/runs/${runId}/model`);
+    assert.equal(r.status, 200);
+    const m = await r.json() as { checkpoint: string; checkpoints: string[]; model: string; dataset: string; camLayers: string[]; defaultLayer: string; classNames: string[]; imageShape: number[] };
+    // Independently: a fresh SimpleCNN's layers, MNIST's description, the files in the run directory.
+    const cnn = createModel('simplecnn');
+    try {
+      assert.deepEqual(m.camLayers, [...cnn.camLayers]);
+      assert.equal(m.defaultLayer, cnn.defaultCamLayer);
+    } finally {
+      cnn.dispose();
+    }
+    const mnist = datasetInfo('mnist');
+    assert.deepEqual(m.classNames, [...mnist.classNames]);
+    assert.equal(m.classNames.length, 10);
+    assert.deepEqual(m.imageShape, [...mnist.imageShape]);
+    assert.deepEqual([m.model, m.dataset], ['simplecnn', 'mnist']);
+    const present = Object.entries(CHECKPOINTS).filter(([, f]) => existsSync(join(runDir, f))).map(([k]) => k);
+    assert.deepEqual(m.checkpoints, present);
+    assert.equal(m.checkpoint, present[0]);
+    const absent = Object.keys(CHECKPOINTS).find((k) => !present.includes(k))!;
+    assert.equal((await get(`/api/runs/${runId}/model?checkpoint=${absent}`)).status, 404, `the run has no ${absent}`);
+    assert.equal((await get(`/api/runs/${runId}/model?checkpoint=..%2Fconfig.json`)).status, 400);
+  });
+
+  it('explains test image k of the run\'s dataset as batchcam explain --indices k does: label, probabilities (to 1e-5) and CAM', async () => {
+    const k = 1234; // past the run's --test-limit 50: the whole test split, as explain reads it
+    const out = join(root, 'explain-indices');
+    const r = spawnSync(process.execPath, [cliPath(), 'explain', '--checkpoint', runDir, '--indices', String(k), '--scale', '1', '--out', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const cli = (JSON.parse(readFileSync(join(out, 'explanations.json'), 'utf8')) as { items: { label: number; pred: number; target: number; probabilities: number[]; file: string }[] }).items[0]!;
+    const res = await explain(`testIndex=${k}`);
+    assert.equal(res.status, 200);
+    const e = await res.json() as { source: string; label: number; pred: number; target: number; probabilities: number[]; width: number; height: number; image: string; cam: string };
+    assert.equal(e.source, `mnist test #${k}`);
+    assert.deepEqual([e.label, e.pred, e.target], [cli.label, cli.pred, cli.target]);
+    assert.equal(e.probabilities.length, cli.probabilities.length);
+    e.probabilities.forEach((p, c) => assert.ok(Math.abs(p - cli.probabilities[c]!) <= 1e-5, `class ${c}: ${p} vs ${cli.probabilities[c]}`));
+    // The CLI's figure at scale 1 is input | CAM (jet) | overlay with 2-px white gaps: its panels must be the served image and the jet colours of the served CAM.
+    const { data, info } = await sharp(join(out, cli.file)).raw().toBuffer({ resolveWithObject: true });
+    const [w, h] = [e.width, e.height];
+    assert.deepEqual([info.width, info.height], [3 * w + 8, h + 4]);
+    const camBytes = Buffer.from(e.cam, 'base64');
+    const cam = new Float32Array(camBytes.buffer.slice(camBytes.byteOffset, camBytes.byteOffset + camBytes.length));
+    const jet = colourise(cam);
+    const px = Buffer.from(e.image, 'base64');
+    let camWorst = 0;
+    let imageWorst = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const at = (x0: number, c: number): number => data[((2 + y) * info.width + x0 + x) * info.channels + c]!;
+        for (let c = 0; c < 3; c++) {
+          imageWorst = Math.max(imageWorst, Math.abs(at(2, c) - px[y * w + x]!));
+          camWorst = Math.max(camWorst, Math.abs(at(w + 4, c) - jet[(y * w + x) * 3 + c]!));
+        }
+      }
+    }
+    assert.equal(imageWorst, 0, 'the same test image');
+    assert.ok(camWorst <= 1, `the CAM panels differ by up to ${camWorst} in a colour channel`);
+    assert.ok(Math.max(...cam) - Math.min(...cam) > 0.1, 'a CAM with contrast, so the comparison means something');
+  });
+
+  it('answers 400 with the valid range to a test index past the split, and 400 to a malformed index or two images at once', async () => {
+    const n = datasetInfo('mnist').testSize;
+    const past = await explain(`testIndex=${n}`);
+    assert.equal(past.status, 400);
+    assert.match(((await past.json()) as Json).error as string, new RegExp(`testIndex: ${n} is out of range; the mnist test split has ${n} images \\(0…${n - 1}\\)`));
+    for (const query of ['testIndex=-1', 'testIndex=1e3', 'testIndex=3&probe=0']) {
+      const r = await explain(query);
+      assert.equal(r.status, 400, query);
+      assert.ok(typeof ((await r.json()) as Json).error === 'string', query);
+    }
+    assert.equal((await explain('testIndex=3', await digitPng())).status, 400, 'an upload and a test index');
+  });
+
   it('queues a burst of explain requests up to its bound, answers 503 beyond it, and serves every accepted one', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => { release = resolve; });
@@ -174,4 +254,27 @@ it('refuses to listen on a non-loopback host unless --host is given explicitly',
   const r = spawnSync(process.execPath, [cliPath(), 'serve', dir, '--port', '0'], { encoding: 'utf8', env: { ...process.env, BATCHCAM_HOST: '0.0.0.0' } });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0/);
+});
+
+it('warns on stderr, naming the address, that anyone on the network with the token can read the runs, when --host 0.0.0.0 is given', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'batchcam-serve-host-'));
+  const child = spawn(process.execPath, [cliPath(), 'serve', dir, '--host', '0.0.0.0', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 600 && !/open http/.test(stdout) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    const url = /open (http:\/\/0\.0\.0\.0:(\d+)\/\?token=([0-9a-f]+))/.exec(stdout);
+    assert.ok(url, `no URL printed; stdout: ${stdout}; stderr: ${stderr}`);
+    const [, , port, token] = url;
+    assert.match(stderr, new RegExp(`WARNING: listening on 0\\.0\\.0\\.0 \\(port ${port}\\), not loopback: anyone on the network who can reach this machine and has the token can read these runs`));
+    // It listens on every interface, loopback included: reachable there, and still only with the token.
+    assert.equal((await fetch(`http://127.0.0.1:${port}/api/runs`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/api/runs`)).status, 401);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, `serve stops cleanly on SIGTERM; stderr: ${stderr}`);
 });
