@@ -11,6 +11,7 @@ import type { StepRecord } from '../../src/train/run/step-log.js';
 import { freePort } from '../../src/cli/launcher.js';
 import { cliPath } from '../helpers/cli.js';
 import { once } from '../helpers/once.js';
+import { probeSteps, readProbeIndex, readProbeRecord, type ProbeIndex } from '../../src/train/run/probe-log.js';
 
 // Data-parallel training on c10d/Gloo over 127.0.0.1, 2 processes × 1 thread, against one process on the whole
 // batch: the independent computation is the plain single-process trainer (no process group, no shards).
@@ -139,6 +140,23 @@ test('rank 0 alone wrote the 2-process run: exactly the files of a 1-process run
   assert.deepEqual(readdirSync(parallelTmp), [], 'TMPDIR');
   const made = ['single', 'parallel', 'per-rank', 'r1', 'r2', 'r3', 'killed', 'resumed']; // the runs this file's tests start
   assert.ok(readdirSync(root).every((d) => made.includes(d)), `beside the run: ${readdirSync(root).join(', ')}`);
+});
+
+test('the 2-process run records the CAM timeline of the 1-process run: the same probe set and steps, equal predictions, maps within one uint8 level', async () => {
+  assert.equal((await singleRun()).code, 0);
+  assert.equal((await parallelRun()).code, 0);
+  const index = (dir: string): ProbeIndex => readProbeIndex(join(dir, 'probes.json'))!;
+  const [a, b] = [index(singleDir), index(parallelDir)];
+  assert.deepEqual(b.indices, a.indices, 'probe set');
+  const steps = probeSteps(join(parallelDir, 'probes.bin'), b);
+  assert.deepEqual(steps, probeSteps(join(singleDir, 'probes.bin'), a));
+  assert.deepEqual(steps, [0, 20], 'the first step and the last (20 steps < --probe-every 50)');
+  for (let k = 0; k < steps.length; k++) {
+    const [ra, rb] = [readProbeRecord(join(singleDir, 'probes.bin'), a, k)!, readProbeRecord(join(parallelDir, 'probes.bin'), b, k)!];
+    assert.deepEqual(Array.from(rb.pred), Array.from(ra.pred), `predictions at step ${steps[k]}`);
+    const diff = ra.cams.reduce((m, v, i) => Math.max(m, Math.abs(v - rb.cams[i]!)), 0);
+    assert.ok(diff <= 1, `maps at step ${steps[k]} differ by ${diff} levels`);
+  }
 });
 
 test('ResNet18 with --sync-bn, CE + Prototype + Batch-CAM Loss, 2 steps: 2 × 32 equals 1 × 64 (to 1e-4), BatchNorm running statistics included', async () => {
