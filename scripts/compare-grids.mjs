@@ -2,6 +2,7 @@
 // pretrained weights vs from scratch), from the per-seed values in their aggregate.json, with the project's own
 // welchTTest (what `experiment` uses within a grid). Run `npm run build` first.
 //   node scripts/compare-grids.mjs A/aggregate.json B/aggregate.json SETTING[,SETTING…] [METRIC=accuracy]
+// SETTING may be `a:b`: setting a of A against setting b of B (A and B may be the same grid).
 import { readFileSync } from 'node:fs';
 import { meanStd, welchTTest } from '../dist/src/eval/stats.js';
 
@@ -15,7 +16,8 @@ const fmt = (v) => { const m = meanStd(v); return `${m.mean.toFixed(4)} ± ${m.s
 console.log(`| setting | ${metric}: ${a} | ${metric}: ${b} | difference | Welch p |`);
 console.log('|---|---:|---:|---:|---:|');
 for (const s of settings.split(',')) {
-  const [ra, rb] = [rows(a).find((r) => r.setting === s), rows(b).find((r) => r.setting === s)];
+  const [sa, sb = sa] = s.split(':');
+  const [ra, rb] = [rows(a).find((r) => r.setting === sa), rows(b).find((r) => r.setting === sb)];
   if (!ra?.[metric] || !rb?.[metric]) {
     console.log(`| ${s} | ${ra?.[metric] ? fmt(ra[metric].values) : '—'} | ${rb?.[metric] ? fmt(rb[metric].values) : '—'} | — | — |`);
     continue;
