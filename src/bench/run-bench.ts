@@ -6,9 +6,9 @@ import { manualSeed, setNumThreads, torchConfig } from '../torch/index.js';
 import { createModel } from '../models/registry.js';
 import { ResNet } from '../models/resnet.js';
 import { estimatePeakGflops } from './cpu-peak.js';
-import { resolveConfig } from '../train/options.js';
+import { defaultConfig } from '../train/options.js';
 import { median, timeInterleaved } from './timing.js';
-import { BENCH_MODES, makeStep, probeImages, type BenchMode } from './training-steps.js';
+import { BENCH_MODES, makeStep, probeLabels, type BenchMode } from './training-steps.js';
 
 export interface BenchOptions {
   models: string[];
@@ -131,7 +131,7 @@ export function runBench(o: BenchOptions): { rows: BenchRow[]; info: Record<stri
     for (const [mode, layer, spec] of modes) {
       const med = median(times[`${mode}:${layer}`]!);
       const flopsPerImage = 2 * macsPerImage * (mode === 'infer' ? 1 : 3);
-      const images = mode === 'probe' ? probeImages(model.numClasses) : o.batch;
+      const images = mode === 'probe' ? probeLabels(model.numClasses).length : o.batch;
       rows.push({
         model: name, mode, layer, spec, input: shape.join('×'), msMedian: med * 1e3, imagesPerSecond: images / med,
         gflops: mode === 'train' || mode === 'infer' ? (flopsPerImage * o.batch) / med / 1e9 : null,
@@ -157,7 +157,7 @@ export function runBench(o: BenchOptions): { rows: BenchRow[]; info: Record<stri
 }
 
 /** `batchcam train`'s default --probe-every, the setting whose cost the probe line states. */
-const PROBE_EVERY = resolveConfig({}).probeEvery;
+const PROBE_EVERY = defaultConfig().probeEvery;
 
 function isTrainingMode(mode: string): boolean {
   return !['infer', 'probe', 'explain-batch', 'explain-loop'].includes(mode);

@@ -8,8 +8,8 @@ import { PrototypeBank } from '../losses/prototype-bank.js';
 import type { ForwardContext } from '../nn/forward-context.js';
 import { sampleKeys } from '../nn/keyed-dropout.js';
 import { objective } from '../train/objective.js';
-import { resolveConfig } from '../train/options.js';
-import { probeSnapshot } from '../train/probes.js';
+import { defaultConfig, resolveConfig } from '../train/options.js';
+import { probeClasses, probeSnapshot } from '../train/probes.js';
 
 /** A benchmark mode: what one timed step does. */
 export type BenchMode =
@@ -23,15 +23,16 @@ export type BenchMode =
   | 'background' // CE + the background term (λbg)
   | 'image-mining' // the image-target Prototype Loss + GAIN's attention mining (λam; one more forward/backward)
   | 'infer' // eval-mode forward without autograd
-  | 'probe' // one pass of the CAM timeline (batchcam train --probe-every): Batch-CAM + predictions of 2 images per class
+  | 'probe' // one pass of the CAM timeline (batchcam train --probe-every): Batch-CAM + predictions of the default probe set
   | 'explain-batch' | 'explain-loop'; // 64 explanations: Batch-CAM vs the per-sample loop
 
 export const BENCH_MODES: readonly BenchMode[] = ['train', 'cam2', 'cam1', 'full2', 'full1', 'image-proto', 'proto-contrast',
   'batch-contrast', 'background', 'image-mining', 'infer', 'probe', 'explain-batch', 'explain-loop'];
 
-/** Images in one probe pass of {@link makeStep}'s 'probe' mode: `batchcam train`'s default, 2 per class. */
-export function probeImages(numClasses: number): number {
-  return 2 * numClasses;
+/** The labels of one probe pass of {@link makeStep}'s 'probe' mode: the probe set `batchcam train` draws by default. */
+export function probeLabels(numClasses: number): number[] {
+  const perClass = defaultConfig().probesPerClass;
+  return Array.from({ length: probeClasses(numClasses, perClass) * perClass }, (_, i) => Math.floor(i / perClass));
 }
 
 /**
@@ -106,10 +107,9 @@ function makeDeviceStep(model: Classifier, mode: BenchMode, layer: string, batch
         noGrad(() => model.forward(x));
       });
     case 'probe': {
-      const n = probeImages(model.numClasses);
-      const probes = rand([n, c, h, w], { device });
-      const labels = Array.from({ length: n }, (_, i) => Math.floor(i / 2));
-      const norm = resolveConfig({}).camNorm;
+      const labels = probeLabels(model.numClasses);
+      const probes = rand([labels.length, c, h, w], { device });
+      const norm = defaultConfig().camNorm;
       return () => scope(() => void probeSnapshot(model, probes, labels, layer, norm));
     }
     case 'explain-batch':

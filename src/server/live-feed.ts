@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
+import { withOpenFile } from '../io/open-file.js';
 import { join } from 'node:path';
 import { readMetrics, type EpochLine, type StepLine } from '../report/run-files.js';
 import { probeSteps, readProbeIndex } from '../train/run/probe-log.js';
@@ -16,18 +17,10 @@ export const WATCH_INTERVAL_MS = 500;
 
 /** The size and change time of a file, or null while it does not exist. */
 function fileStamp(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
+  return withOpenFile(path, null, (fd) => {
     const s = fstatSync(fd);
     return `${s.size}:${s.mtimeMs}`;
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /**
@@ -35,13 +28,7 @@ function fileStamp(path: string): string | null {
  * lines past its checkpoint) or replaced: it is read again from the start (`reset`).
  */
 function readNewSteps(path: string, offset: number): { reset: boolean; lines: StepLine[]; offset: number } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return { reset: offset > 0, lines: [], offset: 0 };
-  }
-  try {
+  return withOpenFile(path, { reset: offset > 0, lines: [], offset: 0 }, (fd) => {
     const size = fstatSync(fd).size;
     const reset = size < offset;
     const from = reset ? 0 : offset;
@@ -60,9 +47,7 @@ function readNewSteps(path: string, offset: number): { reset: boolean; lines: St
       }
     }
     return { reset, lines, offset: from + Buffer.byteLength(text.slice(0, end)) };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** A run directory watched for as long as someone listens. */

@@ -17,13 +17,18 @@ const PROBE_STREAM = 0x9b0e;
 /** At most this many probe images, whatever the class count: the timeline's cost and size stay small. */
 export const MAX_PROBES = 64;
 
+/** How many classes the probe set covers: all of them, or the first ones when `perClass` each would pass {@link MAX_PROBES}. */
+export function probeClasses(numClasses: number, perClass: number): number {
+  return Math.min(numClasses, Math.max(1, Math.floor(MAX_PROBES / perClass)));
+}
+
 /**
  * The probe set: `perClass` test images of each class (of the first classes, up to {@link MAX_PROBES} images), drawn
  * by a permutation seeded by the run's seed, in class order. Positions in the test split.
  */
 export function probeIndices(labels: ArrayLike<number>, numClasses: number, perClass: number, seed: number): number[] {
   const order = Rng.derive(seed, PROBE_STREAM).permutation(labels.length);
-  const classes = Math.min(numClasses, Math.max(1, Math.floor(MAX_PROBES / perClass)));
+  const classes = probeClasses(numClasses, perClass);
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   for (const i of order) {
     const c = labels[i]!;

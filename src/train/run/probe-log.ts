@@ -1,5 +1,6 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, truncateSync, appendFileSync, fstatSync } from 'node:fs';
+import { existsSync, readFileSync, readSync, statSync, truncateSync, appendFileSync, fstatSync } from 'node:fs';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { withOpenFile } from '../../io/open-file.js';
 
 /** The format tag of probes.json; a reader refuses any other. */
 export const PROBE_FORMAT = 'batchcam-probes-1';
@@ -118,13 +119,7 @@ export function appendProbeRecord(paths: ProbePaths, index: ProbeIndex, r: Probe
 
 /** The steps of the complete records of probes.bin, in order ([] when it does not exist). */
 export function probeSteps(path: string, index: Pick<ProbeIndex, 'recordBytes'>): number[] {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return [];
-  }
-  try {
+  return withOpenFile(path, [], (fd) => {
     const count = Math.floor(fstatSync(fd).size / index.recordBytes);
     const head = Buffer.alloc(4);
     const steps: number[] = [];
@@ -133,27 +128,16 @@ export function probeSteps(path: string, index: Pick<ProbeIndex, 'recordBytes'>)
       steps.push(head.readUInt32LE(0));
     }
     return steps;
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** The k-th complete record of probes.bin, or null when there is none (yet). */
 export function readProbeRecord(path: string, index: ProbeIndex, k: number): ProbeRecord | null {
   if (!Number.isInteger(k) || k < 0) return null;
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
+  return withOpenFile(path, null, (fd) => {
     const b = Buffer.alloc(index.recordBytes);
-    if (readSync(fd, b, 0, b.length, k * index.recordBytes) < b.length) return null;
-    return decodeProbeRecord(b, index);
-  } finally {
-    closeSync(fd);
-  }
+    return readSync(fd, b, 0, b.length, k * index.recordBytes) < b.length ? null : decodeProbeRecord(b, index);
+  });
 }
 
 /**
