@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { manualSeed, setNumThreads, torchConfig } from '../torch/index.js';
 import { createModel } from '../models/registry.js';
-import { ResNet } from '../models/resnet.js';
 import { estimatePeakGflops } from './cpu-peak.js';
 import { defaultConfig } from '../train/options.js';
 import { median, timeInterleaved } from './timing.js';
@@ -24,6 +23,8 @@ export interface BenchOptions {
   referenceBudget: number;
   /** Path of torch_reference.py; null skips PyTorch. */
   reference: string | null;
+  /** The reference runs its models and inputs channels-last (`model.to(memory_format=torch.channels_last)`), not NCHW. */
+  referenceChannelsLast?: boolean;
   python: string;
   /** 'cpu' (default) or cuda[:N]: where batchcam and the reference run. */
   device?: string;
@@ -93,7 +94,7 @@ function runReference(o: BenchOptions, models: string[], specs: Set<string>): To
   const out = join(mkdtempSync(join(tmpdir(), 'batchcam-bench-')), 'torch.json');
   const args = [ref, '--models', models.join(','), '--modes', [...specs].join(','), '--batch', String(o.batch),
     '--threads', String(o.threads), '--budget', String(o.referenceBudget), '--rounds', String(o.rounds), '--json', out,
-    '--image-size', String(o.imageSize ?? 224), ...(o.device && o.device !== 'cpu' ? ['--device', o.device] : [])];
+    '--image-size', String(o.imageSize ?? 224), ...(o.referenceChannelsLast ? ['--channels-last'] : []), ...(o.device && o.device !== 'cpu' ? ['--device', o.device] : [])];
   o.log(`# running ${o.python} ${args.join(' ')}`);
   const r = spawnSync(o.python, args, { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp' } });
   if (r.status !== 0 || !existsSync(out)) {
@@ -119,7 +120,7 @@ export function runBench(o: BenchOptions): { rows: BenchRow[]; info: Record<stri
     if (!modes.length) continue;
     const steps: Record<string, () => void> = {};
     for (const [mode, layer] of modes) steps[`${mode}:${layer}`] = makeStep(model, mode, layer, o.batch, 0.1, shape);
-    const macsPerImage = model instanceof ResNet ? model.macsAt(shape[1], shape[2]) : model.macsPerImage();
+    const macsPerImage = model.macsAt(shape[1], shape[2]); // at the input timed, not a nominal size
     o.log(`# ${name}: ${(model.parameterCount() / 1e6).toFixed(2)} M params, ${(macsPerImage / 1e6).toFixed(1)} MMAC/img at ${shape.join('×')}`);
     // The per-sample loop is slow (one full backward per image): timed on its own, 5 steps, after the others warmed up.
     const top = model.defaultCamLayer;
@@ -153,7 +154,7 @@ export function runBench(o: BenchOptions): { rows: BenchRow[]; info: Record<stri
     }
     if (row.gflops !== null && Number.isFinite(peak.gflops)) row.percentOfPeak = (100 * row.gflops) / peak.gflops;
   }
-  return { rows, info: { torch: torchConfig().version, device: o.device ?? 'cpu', threads: o.threads, batch: o.batch, imageSize: o.imageSize ?? 224, peakGflops: peak.gflops, peakBasis: peak.basis } };
+  return { rows, info: { torch: torchConfig().version, device: o.device ?? 'cpu', threads: o.threads, batch: o.batch, imageSize: o.imageSize ?? 224, referenceChannelsLast: o.referenceChannelsLast ?? false, peakGflops: peak.gflops, peakBasis: peak.basis } };
 }
 
 /** `batchcam train`'s default --probe-every, the setting whose cost the probe line states. */

@@ -25,6 +25,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'loop-steps', kind: 'int', def: 5, help: 'timed steps of the slow per-sample explain-loop mode' },
   { flag: 'reference-budget', kind: 'number', def: 20, help: 'seconds of timing per model for the PyTorch reference (soft)' },
   { flag: 'reference', kind: 'string', def: DEFAULT_REFERENCE, help: 'PyTorch reference script (torch_reference.py); "none" to skip' },
+  { flag: 'reference-channels-last', kind: 'bool', def: false, help: 'the reference runs channels-last (model and inputs), as a PyTorch user tuning for CPU would, instead of NCHW' },
   { flag: 'python', kind: 'string', def: '/usr/bin/python3', help: 'Python with Debian\'s python3-torch' },
   { flag: 'peak-gflops', kind: 'number', def: null, help: 'this CPU\'s fp32 peak for the efficiency line (default: estimated)' },
   { flag: 'loader-images', kind: 'int', def: 2048, help: 'loader mode: RGB images in the generated folder' },
@@ -65,6 +66,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     models: String(flags.models).split(','), batch: Number(flags.batch), threads: Number(flags.threads),
     rounds: Number(flags.rounds), warmup: Number(flags.warmup), modes: stepModes as BenchMode[] | null,
     loopSteps: Number(flags['loop-steps']), referenceBudget: Number(flags['reference-budget']), reference: ref === 'none' ? null : ref,
+    referenceChannelsLast: flags['reference-channels-last'] === true,
     python: String(flags.python), device: String(flags.device), imageSize: imageSize(flags['image-size']), peakGflops: typeof flags['peak-gflops'] === 'number' ? flags['peak-gflops'] : null,
     log: (l) => console.log(l),
   });

@@ -61,8 +61,8 @@ export abstract class Classifier extends Module {
     return true;
   }
 
-  /** Multiply–accumulates of one forward pass per image, from the layer shapes (for GFLOP/s figures). */
-  abstract macsPerImage(): number;
+  /** Multiply–accumulates of one forward pass of one H×W image, from the layer shapes (what bench's GFLOP/s divide by). */
+  abstract macsAt(height: number, width: number): number;
 
   protected checkLayer(layer: string): void {
     if (!this.camLayers.includes(layer)) {

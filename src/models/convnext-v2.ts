@@ -48,8 +48,8 @@ export class ConvNeXtBlock extends Module {
     });
   }
 
-  macs(hw: number): number {
-    return hw * hw * this.dim * (49 + 8 * this.dim);
+  macsAt(height: number, width: number): number {
+    return this.dwconv.macsAt(height, width) + height * width * (this.pwconv1.weight.numel + this.pwconv2.weight.numel);
   }
 }
 
@@ -138,19 +138,16 @@ export class ConvNeXtV2 extends Classifier {
     });
   }
 
-  /** At 28×28 px (small layout) or 224×224 (ImageNet layout). */
-  macsPerImage(): number {
-    const imagenet = this.layout === 'imagenet';
-    let hw = imagenet ? 56 : 28;
-    let macs = hw * hw * this.dims[0]! * (imagenet ? 16 : 9) * this.inChannels;
-    this.dims.forEach((d, i) => {
-      if (i > 0) {
-        hw = Math.floor(hw / 2);
-        macs += hw * hw * d * this.dims[i - 1]! * 4;
-      }
-      for (const b of this.stages[i]!.layers) macs += (b as ConvNeXtBlock).macs(hw);
+  macsAt(height: number, width: number): number {
+    let size: [number, number] = [height, width];
+    let macs = this.head.weight.numel;
+    this.stages.forEach((stage, i) => {
+      const conv = this.downsample[i]!.layers.find((m): m is Conv2d => m instanceof Conv2d)!;
+      macs += conv.macsAt(...size);
+      size = conv.outputSize(...size);
+      for (const b of stage.layers) macs += (b as ConvNeXtBlock).macsAt(...size);
     });
-    return macs + this.dims[this.dims.length - 1]! * this.numClasses;
+    return macs;
   }
 }
 

@@ -19,6 +19,11 @@ function projection(inC: number, outC: number, stride: number, init: Conv2dConfi
   return stride !== 1 || inC !== outC ? new Sequential([new Conv2d(inC, outC, 1, { stride, bias: false, init }), new BatchNorm2d(outC)]) : null;
 }
 
+/** The projection shortcut's multiply–accumulates for an H×W block input (none when the shortcut is the identity). */
+function shortcutMacs(shortcut: Sequential | null, height: number, width: number): number {
+  return shortcut ? (shortcut.layers[0] as Conv2d).macsAt(height, width) : 0;
+}
+
 /** torchvision's BasicBlock: two 3×3 conv-BN with a (projected when the shape changes) shortcut. */
 export class BasicBlock extends Module {
   static readonly expansion = 1;
@@ -49,9 +54,13 @@ export class BasicBlock extends Module {
     });
   }
 
-  macs(inC: number, outC: number, outHW: number, stride: number): number {
-    const proj = stride !== 1 || inC !== outC ? outHW * outHW * outC * inC : 0;
-    return outHW * outHW * outC * (inC * 9 + outC * 9) + proj;
+  /** Output H×W for an H×W input (torchvision strides a BasicBlock's first conv). */
+  outputSize(height: number, width: number): [number, number] {
+    return this.conv1.outputSize(height, width);
+  }
+
+  macsAt(height: number, width: number): number {
+    return this.conv1.macsAt(height, width) + this.conv2.macsAt(...this.outputSize(height, width)) + shortcutMacs(this.shortcut, height, width);
   }
 }
 
@@ -93,11 +102,14 @@ export class Bottleneck extends Module {
     });
   }
 
-  macs(inC: number, width: number, inHW: number, stride: number): number {
-    const outHW = Math.ceil(inHW / stride);
-    const outC = width * Bottleneck.expansion;
-    const proj = stride !== 1 || inC !== outC ? outHW * outHW * outC * inC : 0;
-    return inHW * inHW * width * inC + outHW * outHW * (width * width * 9 + outC * width) + proj;
+  /** Output H×W for an H×W input (ResNet v1.5: the stride is on the 3×3). */
+  outputSize(height: number, width: number): [number, number] {
+    return this.conv2.outputSize(height, width);
+  }
+
+  macsAt(height: number, width: number): number {
+    return this.conv1.macsAt(height, width) + this.conv2.macsAt(height, width) + this.conv3.macsAt(...this.outputSize(height, width)) +
+      shortcutMacs(this.shortcut, height, width);
   }
 }
 
@@ -112,6 +124,20 @@ export abstract class ResNetClassifier extends Classifier {
 
   /** The stem's output (the input of layer1). */
   protected abstract stem(x: Tensor, ctx: ForwardContext): Tensor;
+
+  /** The stem's multiply–accumulates for an H×W image, and the H×W it hands to layer1. */
+  protected abstract stemMacsAt(height: number, width: number): { macs: number; size: [number, number] };
+
+  macsAt(height: number, width: number): number {
+    let { macs, size } = this.stemMacsAt(height, width);
+    for (const stage of this.layers) {
+      for (const block of stage.layers as unknown as (BasicBlock | Bottleneck)[]) {
+        macs += block.macsAt(...size);
+        size = block.outputSize(...size);
+      }
+    }
+    return macs + this.fc.weight.numel;
+  }
 
   forwardSplit(x: Tensor, layer = 'layer4', ctx: ForwardContext = {}): SplitForward {
     this.checkLayer(layer);

@@ -38,16 +38,7 @@ export class ResNet18 extends ResNetClassifier {
   }
 
 
-  macsPerImage(): number {
-    let macs = 28 * 28 * 64 * 9 * this.inChannels;
-    let inC = 64;
-    let hw = 28;
-    WIDTHS.forEach((w, i) => {
-      hw = Math.ceil(hw / STRIDES[i]!);
-      macs += (this.layers[i]!.layers[0] as BasicBlock).macs(inC, w, hw, STRIDES[i]!);
-      macs += (this.layers[i]!.layers[1] as BasicBlock).macs(w, w, hw, 1);
-      inC = w;
-    });
-    return macs + 512 * this.numClasses;
+  protected stemMacsAt(height: number, width: number): { macs: number; size: [number, number] } {
+    return { macs: this.conv1.macsAt(height, width), size: this.conv1.outputSize(height, width) };
   }
 }

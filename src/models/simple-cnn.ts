@@ -54,8 +54,8 @@ export class SimpleCNN extends Classifier {
     return 64 * Math.floor((h - 4) / 2) * Math.floor((w - 4) / 2);
   }
 
-  macsPerImage(): number {
-    const [h, w] = this.inputSize;
-    return (h - 2) * (w - 2) * 32 * 9 * this.inChannels + (h - 4) * (w - 4) * 64 * 32 * 9 + this.flatFeatures * 128 + 128 * this.numClasses;
+  macsAt(height: number, width: number): number {
+    return this.conv1.macsAt(height, width) + this.conv2.macsAt(...this.conv1.outputSize(height, width)) +
+      this.fc1.weight.numel + this.fc2.weight.numel;
   }
 }

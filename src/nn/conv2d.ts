@@ -33,6 +33,19 @@ export class Conv2d extends Module {
       : this.param('bias', tn ? zeros([outChannels]) : uniform([outChannels], 1 / Math.sqrt(fanIn)));
   }
 
+  /** Output height and width for an H×W input. */
+  outputSize(height: number, width: number): [number, number] {
+    const k = this.weight.shape[2]!;
+    const out = (n: number): number => Math.floor((n + 2 * this.padding - k) / this.stride) + 1;
+    return [out(height), out(width)];
+  }
+
+  /** Multiply–accumulates for one H×W input image: every weight once per output pixel. */
+  macsAt(height: number, width: number): number {
+    const [h, w] = this.outputSize(height, width);
+    return h * w * this.weight.numel;
+  }
+
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, groups: this.groups });
   }

@@ -25,7 +25,7 @@ class ColourReader extends Classifier {
     return { activation, logits };
   }
 
-  macsPerImage(): number {
+  macsAt(): number {
     return 0;
   }
 }

@@ -25,7 +25,7 @@ export class ProbeModel extends Classifier {
     return { activation, logits };
   }
 
-  macsPerImage(): number {
+  macsAt(): number {
     return 0;
   }
 }

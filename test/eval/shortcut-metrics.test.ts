@@ -73,7 +73,7 @@ class TinyNet extends Classifier {
     const logits = T.scope(() => activation.reshape([x.shape[0]!, -1]).matmul(this.w1).sigmoid().matmul(this.w2));
     return { activation, logits };
   }
-  macsPerImage(): number {
+  macsAt(): number {
     return 0;
   }
 }
