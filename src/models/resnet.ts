@@ -1,4 +1,4 @@
-import { maxPool2d, type Tensor } from '../torch/index.js';
+import { isGradEnabled, maxPool2d, type Tensor } from '../torch/index.js';
 import { BatchNorm2d } from '../nn/batch-norm2d.js';
 import { Conv2d } from '../nn/conv2d.js';
 import type { ForwardContext } from '../nn/forward-context.js';
@@ -54,12 +54,13 @@ export class ResNet extends ResNetClassifier {
   }
 
   /**
-   * The input goes channels-last: oneDNN's convolutions keep that layout through every block, forward and backward.
-   * At 224 px that made ResNet-50 ~10 % faster than NCHW (ResNet-18: no change beyond noise; README, "At ImageNet
-   * sizes"); the 28-px ResNet18 gains nothing from it and stays NCHW.
+   * Without autograd (evaluation, inference) the input goes channels-last: oneDNN keeps that layout through every
+   * block, and at 224 px ResNet-50's forward is ~8 % faster than NCHW. Training stays NCHW: channels-last weight
+   * gradients round differently per batch size (the stem's 3× farther from float64 than NCHW's, in PyTorch too), which
+   * would break "2 processes × 32 = 1 process × 64" (README, "At ImageNet sizes").
    */
   protected stem(x: Tensor, ctx: ForwardContext): Tensor {
-    return maxPool2d(this.bn1.forward(this.conv1.forward(x.contiguous('channels-last')), ctx).relu_(), 3, 2, 1);
+    return maxPool2d(this.bn1.forward(this.conv1.forward(isGradEnabled() ? x : x.contiguous('channels-last')), ctx).relu_(), 3, 2, 1);
   }
 
 
