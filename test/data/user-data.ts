@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { encodeIdx } from '../../src/data/formats/idx.js';
 import { loadRawSplit, type RawSplit } from '../../src/data/builtin/raw.js';
 import { FILE_NAMES } from '../../src/data/builtin/datasets.js';
+import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/builtin/class-names.js';
 import { Rng } from '../../src/data/sampling/rng.js';
 import { offline } from './fixtures.js';
 
@@ -43,6 +44,20 @@ export async function writeColourPngs(root: string, images: Uint8Array, labels: 
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${String(i).padStart(5, '0')}.png`), await sharp(rgb, { raw: { width: 28, height: 28, channels: 3 } }).png().toBuffer());
   }
+}
+
+/** Fashion-MNIST's class names as folder names ('T-shirt/top' has a slash, which a folder name cannot). */
+export const FASHION_FOLDER_NAMES = FASHION_MNIST_CLASS_NAMES.map((n) => n.replace('/', '-'));
+
+/**
+ * A colourised Fashion-MNIST folder in ImageFolder layout: the first `trainCount` real training images under
+ * root/train and the first `testCount` test images under root/test, each with its own colour (writeColourPngs).
+ */
+export async function writeColourFashionFolder(root: string, trainCount: number, testCount: number): Promise<void> {
+  const tr = await realImages('fashion-mnist', 'train', trainCount);
+  const te = await realImages('fashion-mnist', 'test', testCount);
+  await writeColourPngs(join(root, 'train'), tr.images, tr.labels, FASHION_FOLDER_NAMES, 1);
+  await writeColourPngs(join(root, 'test'), te.images, te.labels, FASHION_FOLDER_NAMES, 2);
 }
 
 /** Writes the four IDX files of a set (raw, uncompressed). */

@@ -11,8 +11,7 @@ import type { StepRecord } from '../../src/train/run/step-log.js';
 import { freePort } from '../../src/cli/launcher.js';
 import { cliPath } from '../helpers/cli.js';
 import { once } from '../helpers/once.js';
-import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/builtin/class-names.js';
-import { realImages, writeColourPngs } from '../data/user-data.js';
+import { writeColourFashionFolder } from '../data/user-data.js';
 import { probeSteps, readProbeIndex, readProbeRecord, type ProbeIndex } from '../../src/train/run/probe-log.js';
 
 // Data-parallel training on c10d/Gloo over 127.0.0.1, 2 processes × 1 thread, against one process on the whole
@@ -190,11 +189,7 @@ test('ImageNet-layout ResNet-18 at 48 px with --sync-bn, augmentation and both r
   // Guards the layout choice in ResNet.stem: with channels-last training the two runs differed by ~5e-3 after 2 steps
   // (oneDNN's channels-last weight gradients round differently with the batch size); NCHW training keeps ~3e-5.
   const data = join(root, 'colour-48');
-  const tr = await realImages('fashion-mnist', 'train', 128);
-  const te = await realImages('fashion-mnist', 'test', 20);
-  const names = FASHION_MNIST_CLASS_NAMES.map((n) => n.replace('/', '-'));
-  await writeColourPngs(join(data, 'train'), tr.images, tr.labels, names, 1);
-  await writeColourPngs(join(data, 'test'), te.images, te.labels, names, 2);
+  await writeColourFashionFolder(data, 128, 20);
   const args = ['--model', 'resnet18-imagenet', '--dataset', `folder:${data}`, '--image-size', '48', '--augment', '--hflip', '0.5',
     '--batch-size', '64', '--lambda-proto', '1', '--lambda-batch', '1', '--distance', 'l2', '--no-prototype-correct-only',
     '--log-every', '1', '--seed', '1', '--threads', '1', '--quiet', '--sync-bn', '--optimizer', 'sgd', '--lr', '0.002',

@@ -266,14 +266,9 @@ describe('HTML report in headless Chromium', { timeout: 120_000 }, () => {
   // (H×W) streamed from disk. Every figure loads, colour inputs stay in colour, and tiles keep the H:W aspect.
   for (const [size, stream] of [['32', 'off'], ['32x24', 'on']] as const) {
     it(`renders the report of a colourised Fashion-MNIST folder run at ${size} (RGB, --stream ${stream})`, async () => {
-      const { realImages, writeColourPngs } = await import('../data/user-data.js');
-      const { FASHION_MNIST_CLASS_NAMES } = await import('../../src/data/builtin/class-names.js');
-      const names = FASHION_MNIST_CLASS_NAMES.map((n) => n.replace('/', '-'));
+      const { writeColourFashionFolder } = await import('../data/user-data.js');
       const root = tempDir();
-      const tr = await realImages('fashion-mnist', 'train', 120);
-      const te = await realImages('fashion-mnist', 'test', 60);
-      await writeColourPngs(join(root, 'train'), tr.images, tr.labels, names, 1);
-      await writeColourPngs(join(root, 'test'), te.images, te.labels, names, 2);
+      await writeColourFashionFolder(root, 120, 60);
       const run = join(tempDir(), 'run');
       const t = spawnSync(process.execPath, [CLI, 'train', '--dataset', `folder:${root}`, '--image-size', size, '--stream', stream,
         '--batch-size', '20', '--epochs', '2', '--lambda-proto', '1', '--lambda-batch', '1', '--cam-warmup-steps', '3',

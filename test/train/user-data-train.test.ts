@@ -8,11 +8,10 @@ import { train } from '../../src/train/trainer.js';
 import { readCheckpoint } from '../../src/train/run/checkpoint.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import type { StepRecord } from '../../src/train/run/step-log.js';
-import { FASHION_MNIST_CLASS_NAMES } from '../../src/data/builtin/class-names.js';
 import { cliPath, runTrainCli } from '../helpers/cli.js';
 import { gradCamLoop, loadTrainedModel, report, torch } from '../../src/index.js';
 import { tempDir } from '../data/fixtures.js';
-import { realImages, writeColourPngs } from '../data/user-data.js';
+import { FASHION_FOLDER_NAMES as NAMES, writeColourFashionFolder } from '../data/user-data.js';
 import { once } from '../helpers/once.js';
 
 /**
@@ -20,15 +19,9 @@ import { once } from '../helpers/once.js';
  * own random colour) resized to 32×32: both regularisers train on it, and evaluate / explain / report read the run
  * from its checkpoint alone.
  */
-/** Folder names of the classes ('T-shirt/top' has a slash, which a folder name cannot). */
-const NAMES = FASHION_MNIST_CLASS_NAMES.map((n) => n.replace('/', '-'));
-
 async function colourFolder(): Promise<string> {
   const root = tempDir();
-  const tr = await realImages('fashion-mnist', 'train', 320);
-  const te = await realImages('fashion-mnist', 'test', 100);
-  await writeColourPngs(join(root, 'train'), tr.images, tr.labels, NAMES, 1);
-  await writeColourPngs(join(root, 'test'), te.images, te.labels, NAMES, 2);
+  await writeColourFashionFolder(root, 320, 100);
   return root;
 }
 
